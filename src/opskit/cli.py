@@ -1,0 +1,199 @@
+"""The ``opskit`` command for trainers and course developers.
+
+    opskit build [--check] [--force] [--no-backup]   learner copies + navigation (``--check``: verify only)
+    opskit nav                                       regenerate navigation cells and the index table
+    opskit check-env                                 the environment check (exit 1 on problems)
+    opskit record [NAME ...]                         re-run solution notebooks in place, then rebuild
+
+Exit codes: 0 success, 1 failure (message on stderr), 2 usage error. Paths default to the course folder found by
+walking up from the working directory to a folder that contains ``course/solutions`` (or ``--root``).
+
+Adding a subcommand is one decorated function::
+
+    @command("reset", Text("重置学员副本", "reset a learner copy"), arg("name"))
+    def _reset(args: argparse.Namespace) -> int:
+        ...
+        return 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from opskit.i18n import Text
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: Text
+    run: Callable[[argparse.Namespace], int]
+    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...]
+    needs_course: bool
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def arg(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """An ``add_argument`` call, written down for :func:`command`."""
+    return flags, options
+
+
+def command(name: str, help: Text, *arguments: tuple[tuple[str, ...], dict[str, Any]], needs_course: bool = True):
+    """Register a subcommand: the decorated function takes the parsed args and returns an exit code."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = Command(name, help, run, tuple(arguments), needs_course)
+        return run
+
+    return register
+
+
+class CommandError(Exception):
+    """A failure to report on stderr with exit code 1 (no traceback)."""
+
+
+def _say(message: object) -> None:
+    print(message, flush=True)
+
+
+def _course_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    from opskit.course import LEARNER_SUBDIR, SOLUTIONS_SUBDIR, find_course_root
+
+    root = find_course_root(args.root)
+    return root / SOLUTIONS_SUBDIR, root / LEARNER_SUBDIR
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@command(
+    "build",
+    Text("生成学员副本并更新导航", "build the learner copies and navigation"),
+    arg("--check", action="store_true",
+        help=str(Text("只检查 notebooks/ 是否最新,不写入;过期时退出码 1",
+                      "only verify that notebooks/ is up to date; exit 1 if not"))),
+    arg("--force", action="store_true",
+        help=str(Text("与 --no-backup 一起使用:不备份直接覆盖学员修改", "with --no-backup: overwrite learner edits"))),
+    arg("--no-backup", dest="backup", action="store_false",
+        help=str(Text("不备份学员修改过的副本(此时除非 --force,否则拒绝覆盖)",
+                      "do not back up edited learner copies (then refuse unless --force)"))),
+)
+def _build(args: argparse.Namespace) -> int:
+    from opskit.course import build_learner_copies, check_learner_copies_in_sync
+
+    solutions, learner = _course_paths(args)
+    if args.check:
+        problems = check_learner_copies_in_sync(solutions, learner)
+        if problems:
+            print(Text(f"notebooks/ 与解答不同步({len(problems)} 处):",
+                       f"notebooks/ is out of sync with the solutions ({len(problems)}):"), file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_FAILURE
+        _say(Text("学员副本与解答同步", "learner copies are in sync with the solutions"))
+        return EXIT_OK
+    _say(build_learner_copies(solutions, learner, force=args.force, backup=args.backup))
+    return EXIT_OK
+
+
+@command("nav", Text("重新生成导航单元格和课程目录表", "regenerate navigation cells and the index table"))
+def _nav(args: argparse.Namespace) -> int:
+    from opskit.course import update_navigation
+
+    solutions, learner = _course_paths(args)
+    written = update_navigation(solutions)
+    if learner.is_dir():
+        # the learner index comes from the build, never from here: it would carry no build stamp
+        written += update_navigation(learner, create_index=False)
+    for path in written:
+        _say(f"  {Text('已更新', 'updated')}: {_relative(path)}")
+    _say(Text(f"导航: 更新 {len(written)} 个笔记本", f"navigation: {len(written)} notebook(s) updated"))
+    return EXIT_OK
+
+
+@command("check-env", Text("检查运行环境(有问题时退出码 1)", "check the environment (exit 1 on problems)"),
+         needs_course=False)
+def _check_env(args: argparse.Namespace) -> int:
+    from opskit.envcheck import check_environment, report
+
+    rows = check_environment()
+    report(rows)
+    return EXIT_OK if all(row.ok for row in rows) else EXIT_FAILURE
+
+
+@command(
+    "record",
+    Text("重新运行解答笔记本并保存输出,然后重新生成学员副本",
+         "re-run solution notebooks in place to store their outputs, then rebuild the learner copies"),
+    arg("names", nargs="*", metavar="NAME",
+        help=str(Text("模块编号或文件名,如 02 或 02-rfm-tiering;默认全部", "module ids or names, e.g. 02 or "
+                      "02-rfm-tiering; all when omitted"))),
+    arg("--timeout", type=int, default=600, help=str(Text("每个单元格的秒数上限", "seconds allowed per cell"))),
+)
+def _record(args: argparse.Namespace) -> int:
+    from opskit.course import build_learner_copies, record_solutions
+
+    solutions, learner = _course_paths(args)
+    if args.timeout <= 0:
+        raise CommandError(Text("--timeout 必须为正数", "--timeout must be positive"))
+    recorded = record_solutions(solutions, args.names or None, timeout=args.timeout, progress=_say)
+    _say(Text(f"已记录 {len(recorded)} 个解答笔记本", f"recorded {len(recorded)} solution notebook(s)"))
+    _say(build_learner_copies(solutions, learner))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one subparser per registered command."""
+    parser = argparse.ArgumentParser(
+        prog="opskit",
+        description=str(Text("opskit 客户运营管理训练工具包:课程工具", "opskit course tools for trainers")),
+    )
+    from opskit import __version__
+
+    parser.add_argument("--version", action="version", version=f"opskit {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=None,
+                        help=str(Text("课程文件夹(含 course/solutions);默认从当前目录向上查找",
+                                      "course folder (containing course/solutions); default: search upwards from here")))
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, spec in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=str(spec.help), description=str(spec.help),
+                                    parents=[common] if spec.needs_course else [])
+        for flags, options in spec.arguments:
+            sub.add_argument(*flags, **options)
+        sub.set_defaults(handler=spec.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``opskit`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help, --version (0) or a usage error (2)
+        code = exit_request.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
+    try:
+        return int(args.handler(args))
+    except (CommandError, ValueError, OSError, RuntimeError, ImportError) as error:
+        print(f"opskit {args.command}: {Text('错误', 'error')}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(Text("已中断", "interrupted"), file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
