@@ -75,7 +75,9 @@ def ensure_uv(offline: bool) -> Path:
 
 def uv_env(offline: bool) -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("UV_CACHE_DIR", str(CACHE))
+    # A folder prepared with `kit.py offline` carries its own package cache; otherwise uv's usual cache is shared.
+    if offline or CACHE.is_dir():
+        env["UV_CACHE_DIR"] = str(CACHE)
     env["UV_PYTHON_DOWNLOADS"] = "never"  # use this machine's Python, never fetch one
     env["UV_PROJECT_ENVIRONMENT"] = str(VENV)
     if offline:
@@ -100,24 +102,18 @@ def course_env() -> dict[str, str]:
     env.pop("MPLBACKEND", None)  # the kernel chooses the inline backend itself
     env.pop("OPSKIT_LANGUAGE", None)  # stored outputs are recorded in the default language
     env["JUPYTER_PLATFORM_DIRS"] = "1"
+    # The course's Jupyter settings (offline JupyterLab, nbgrader's grading UI hidden): see jupyter-config/README.md.
+    config = str(ROOT / "jupyter-config")
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [config, os.environ.get("JUPYTER_CONFIG_PATH")]))
     return env
-
-
-# Settings that keep JupyterLab quiet and offline: no update checks, no news, no extension manager lookups.
-OFFLINE_LAB_FLAGS = [
-    "--LabApp.news_url=None",
-    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    "--LabApp.extension_manager=readonly",
-]
 
 
 def lab(extra: list[str]) -> None:
     jupyter = bin_path(VENV, "jupyter")
     env = course_env()
     say("opening JupyterLab; stop it with Ctrl+C")
-    code = subprocess.call(
-        [str(jupyter), "lab", FIRST_NOTEBOOK, *OFFLINE_LAB_FLAGS, *extra], cwd=ROOT, env=env
-    )
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    code = subprocess.call([str(jupyter), "lab", FIRST_NOTEBOOK, *as_root, *extra], cwd=ROOT, env=env)
     sys.exit(code)
 
 
@@ -172,6 +168,7 @@ def test(extra: list[str]) -> None:
 
 def prepare_offline() -> None:
     """Fill .uv-cache/ with every locked package and uv's own wheel: copy the folder, and set-up needs no network."""
+    CACHE.mkdir(exist_ok=True)
     setup()
     WHEELS.mkdir(parents=True, exist_ok=True)
     run([bin_path(TOOLS, "python"), "-m", "pip", "download", "--disable-pip-version-check", "-q",

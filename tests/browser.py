@@ -80,12 +80,12 @@ def jupyter_server(root: Path, app: str = "lab", extra: list[str] | None = None)
     env["IPYKERNEL_CELL_NAME"] = "<IPY-INPUT>"
     env.pop("MPLBACKEND", None)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["JUPYTER_CONFIG_PATH"] = str(REPO / "jupyter-config")
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     if app == "lab":
         cmd = [
             sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.extension_manager=readonly", *(extra or []),
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", *as_root, *(extra or []),
         ]
     else:
         cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *(extra or [])]

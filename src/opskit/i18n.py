@@ -75,6 +75,9 @@ class Text:
     def __str__(self) -> str:
         return self.render()
 
+    def __repr__(self) -> str:
+        return f"Text({self.zh!r}, {self.en!r})"
+
 
 def label(zh: str, en: str, language: str | None = None) -> str:
     """A short bilingual label, e.g. for a chart axis: ``label("客单价", "ATV")`` -> ``"客单价 ATV"``."""
