@@ -103,6 +103,20 @@ def test_pareto_from_curve_or_table(table):
     fig.canvas.draw()
 
 
+def test_pareto_note_stays_inside_the_axes(table):
+    # The bilingual note once ran past the right edge of the chart; it must fit inside the axes for any mark.
+    for mark in (0.2, 0.5, 0.9):
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        P.plot_pareto(table, ax=ax, mark=mark)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        note = ax.texts[0]
+        assert "\n" in note.get_text()  # one language per line
+        box, frame = note.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (mark, box, frame)
+        plt.close(fig)
+
+
 def test_english_only_labels():
     set_language("en")
     summary = R.segment_summary(R.segment_customers(pd.DataFrame(
