@@ -4,6 +4,9 @@
     opskit nav                                       regenerate navigation cells and the index table
     opskit check-env                                 the environment check (exit 1 on problems)
     opskit record [NAME ...]                         re-run solution notebooks in place, then rebuild
+    opskit reset [NAME ...] [--learner-dir DIR]      reset a learner's notebooks (backs up their work first)
+    opskit progress PATH ...                         run learners' notebooks headless, print a scoreboard
+    opskit slides [--check]                          HTML slide decks from course/slides/NN-*.md
 
 Exit codes: 0 success, 1 failure (message on stderr), 2 usage error. Paths default to the course folder found by
 walking up from the working directory to a folder that contains ``course/solutions`` (or ``--root``).
@@ -151,6 +154,90 @@ def _record(args: argparse.Namespace) -> int:
     recorded = record_solutions(solutions, args.names or None, timeout=args.timeout, progress=_say)
     _say(Text(f"已记录 {len(recorded)} 个解答笔记本", f"recorded {len(recorded)} solution notebook(s)"))
     _say(build_learner_copies(solutions, learner))
+    return EXIT_OK
+
+
+@command(
+    "reset",
+    Text("把学员笔记本恢复到初始状态(先备份学员的修改)",
+         "reset a learner's notebooks to the start (their work is backed up first)"),
+    arg("names", nargs="*", metavar="NAME",
+        help=str(Text("模块编号或文件名,如 02 或 02-rfm-tiering;默认全部课程笔记本",
+                      "module ids or names, e.g. 02 or 02-rfm-tiering; every course notebook when omitted"))),
+    arg("--learner-dir", type=Path, default=None,
+        help=str(Text("学员笔记本文件夹;默认课程文件夹中的 notebooks/",
+                      "the learner's notebook folder; default: notebooks/ in the course folder"))),
+    arg("--backup-dir", type=Path, default=None,
+        help=str(Text("备份位置;默认学员文件夹旁的 .opskit-backups/",
+                      "where backups go; default: .opskit-backups/ next to the learner folder"))),
+)
+def _reset(args: argparse.Namespace) -> int:
+    from opskit.trainer import reset_notebooks
+
+    solutions, learner = _course_paths(args)
+    report = reset_notebooks(args.names or None, args.learner_dir or learner, solutions, args.backup_dir)
+    _say(report)
+    return EXIT_OK
+
+
+@command(
+    "progress",
+    Text("在后台运行学员笔记本并显示每道练习的结果", "run learners' notebooks headless and show each exercise's outcome"),
+    arg("paths", nargs="+", metavar="PATH",
+        help=str(Text("学员笔记本、学员文件夹,或每位学员一个子文件夹的班级文件夹",
+                      "a learner notebook, a learner's folder, or a classroom folder with one sub-folder per "
+                      "learner"))),
+    arg("--timeout", type=int, default=300, help=str(Text("每个单元格的秒数上限", "seconds allowed per cell"))),
+    arg("--csv", type=Path, default=None,
+        help=str(Text("另存完整记分表为 CSV(UTF-8 带 BOM,Excel 可直接打开)",
+                      "also save the full scoreboard as CSV (UTF-8 with BOM, opens in Excel)"))),
+    needs_course=False,
+)
+def _progress(args: argparse.Namespace) -> int:
+    from opskit.trainer import check_progress, progress_summary, render_scoreboard
+
+    if args.timeout <= 0:
+        raise CommandError(Text("--timeout 必须为正数", "--timeout must be positive"))
+    runs: list = []
+
+    def announce(learner: str, path: Path) -> None:
+        print(Text(f"运行 {learner} · {path} …", f"running {learner} · {path} …"), file=sys.stderr, flush=True)
+
+    board = check_progress(args.paths, timeout=args.timeout, on_notebook=announce, runs=runs)
+    _say(render_scoreboard(board, runs))
+    summary = progress_summary(board)
+    if summary["learner"].nunique() > 1 or len(summary) > 1:
+        _say("")
+        _say(summary.to_string(index=False))
+    if args.csv is not None:
+        board.to_csv(args.csv, index=False, encoding="utf-8-sig")
+        _say(Text(f"记分表已保存到 {args.csv}", f"scoreboard saved to {args.csv}"))
+    failed = [run for run in runs if run.failure]
+    for run in failed:
+        print(Text(f"{run.path} 未能运行: {run.failure}", f"{run.path} could not run: {run.failure}"),
+              file=sys.stderr)
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+@command(
+    "slides",
+    Text("由 course/slides/NN-*.md 生成幻灯片 HTML", "build the HTML slide decks from course/slides/NN-*.md"),
+    arg("--check", action="store_true",
+        help=str(Text("只检查 course/slides/html/ 是否最新,不写入;过期时退出码 1",
+                      "only verify that course/slides/html/ is up to date; exit 1 if not"))),
+)
+def _slides(args: argparse.Namespace) -> int:
+    from opskit.course import find_course_root
+    from opskit.slides import SLIDES_SUBDIR, build_slides
+
+    report = build_slides(find_course_root(args.root) / SLIDES_SUBDIR, check=args.check)
+    if args.check and report.stale:
+        print(Text(f"幻灯片 HTML 过期({len(report.stale)} 个);运行 `opskit slides`",
+                   f"slide HTML is out of date ({len(report.stale)}); run `opskit slides`"), file=sys.stderr)
+        for path in report.stale:
+            print(f"  {_relative(path)}", file=sys.stderr)
+        return EXIT_FAILURE
+    _say(report)
     return EXIT_OK
 
 
