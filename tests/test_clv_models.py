@@ -326,3 +326,45 @@ def test_cdnow_published_figures_reproduce():
     assert values["bgnbd_log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
     assert values["gg_repeat_buyers"] == 946
     assert values["expected_x39_given_2_30.43_38.86"] == pytest.approx(1.226, abs=5e-4)
+
+
+# ------------------------------------------------------------------------------------------- models from parameters
+
+
+def test_bgnbd_from_params_predicts_like_a_fitted_model(summary, bgnbd):
+    given = clv.BGNBDModel.from_params(*bgnbd.params_.to_numpy(), freq="D", freq_multiplier=7)
+    pd.testing.assert_series_equal(given.p_alive(summary), bgnbd.p_alive(summary))
+    pd.testing.assert_series_equal(given.expected_purchases(summary, 39), bgnbd.expected_purchases(summary, 39))
+    assert given.time_unit_ == bgnbd.time_unit_ == {"freq": "D", "freq_multiplier": 7}
+    assert "given parameters" in repr(given) and "2357 customers" in repr(bgnbd)
+    with pytest.raises(clv.CLVFitError, match="given parameters"):
+        clv.forecast_band(summary, given, 39, n_draws=10)
+
+
+def test_gamma_gamma_from_params_matches_the_fitted_spend(summary, gamma_gamma):
+    given = clv.GammaGammaModel.from_params(*gamma_gamma.params_.to_numpy())
+    pd.testing.assert_series_equal(given.expected_average_spend(summary), gamma_gamma.expected_average_spend(summary))
+    assert clv.GammaGammaModel.from_params(4.0, 4.0, 375.0).population_mean_spend == pytest.approx(500.0)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: clv.BGNBDModel.from_params(0.9, -1.0, 0.8, 4.0),
+        lambda: clv.BGNBDModel.from_params(0.9, 110.0, float("nan"), 4.0),
+        lambda: clv.BGNBDModel.from_params(0.9, 110.0, 0.8, 4.0, freq="H"),
+        lambda: clv.GammaGammaModel.from_params(4.0, 0.9, 375.0),
+        lambda: clv.GammaGammaModel.from_params(0.0, 4.0, 375.0),
+    ],
+)
+def test_from_params_rejects_impossible_parameters(build):
+    with pytest.raises(clv.CLVDataError):
+        build()
+
+
+def test_cumulative_tracking_refuses_a_time_unit_other_than_the_model_s(cdnow_tx, bgnbd):
+    # bgnbd is in weeks measured in days (D / 7); tracking in days would feed days into E[X(t)] in weeks.
+    with pytest.raises(clv.CLVDataError, match="freq_multiplier=7"):
+        clv.cumulative_tracking(cdnow_tx, bgnbd, 78 * 7, time_col="date", freq="D", freq_multiplier=1)
+    with pytest.raises(clv.CLVDataError, match="time unit"):
+        clv.cumulative_tracking(cdnow_tx, bgnbd, 78, time_col="date", freq="W")

@@ -138,3 +138,42 @@ def test_explorer_shows_errors_instead_of_tracebacks(summary, models):
     assert explorer.state["error"] is None and controls["message"].value == ""
     empty = clv_explorer(summary, bgnbd, gamma_gamma, customer_ids=[])
     assert empty.state["card"] is None and "no customer" in empty.state["error"]
+
+
+def test_matrix_title_names_the_time_unit_and_given_models_need_a_range(models):
+    bgnbd, _ = models
+    ax = clv_plots.plot_frequency_recency_matrix(bgnbd, horizon=13, max_frequency=10, max_recency=40)
+    assert "13 weeks" in ax.get_title() and "13 周" in ax.get_title()
+    given = clv.BGNBDModel.from_params(*bgnbd.params_.to_numpy(), freq="W")
+    with pytest.raises(clv.CLVDataError, match="max_frequency"):
+        clv_plots.plot_probability_alive_matrix(given)
+    ax = clv_plots.plot_probability_alive_matrix(given, max_frequency=10, max_recency=40)
+    assert ax.images[0].get_array().shape == (41, 11)
+
+
+def test_cumulative_tracking_against_dates(tx, calhold):
+    model = clv.fit_bgnbd(calhold, **CAL)
+    tracking = clv.cumulative_tracking(tx, model, 78, time_col="date", freq="W")
+    ax = clv_plots.plot_cumulative_tracking(tracking, "1997-09-30", x="date")
+    actual, predicted, end = ax.get_lines()
+    assert pd.Timestamp(end.get_xdata()[0]) == pd.Timestamp("1997-09-30")
+    np.testing.assert_allclose(predicted.get_ydata(), tracking["predicted"])
+    assert "date" in ax.get_xlabel()
+    with pytest.raises(clv.CLVDataError, match="x must be"):
+        clv_plots.plot_cumulative_tracking(tracking, x="week")
+
+
+def test_customer_timelines(tx):
+    ids = ["00004", "00071"]
+    assert set(ids) <= set(tx["customer_id"])
+    ax = clv_plots.plot_customer_timelines(tx, ids, "1997-09-30", "1998-06-30", time_col="date")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ids  # first customer on top
+    summary = clv.summary_from_transactions(tx[tx["customer_id"].isin(ids)], time_col="date",
+                                            observation_end="1997-09-30")
+    notes = [t.get_text() for t in ax.texts]
+    for customer in ids:
+        row = summary.loc[customer]
+        assert f"x = {row['frequency']:.0f}, t_x = {row['recency']:.0f}, T = {row['T']:.0f}" in notes
+    assert len(ax.get_legend().get_texts()) == 4
+    with pytest.raises(clv.CLVDataError, match="no purchases"):
+        clv_plots.plot_customer_timelines(tx, ["nobody"], "1997-09-30", time_col="date")

@@ -344,3 +344,20 @@ def test_short_ids_sort_like_python_strings():
     tx = pd.DataFrame({"customer_id": ids, "order_time": pd.Timestamp("2024-01-01"), "amount": 1.0})
     out = clv.summary_from_transactions(tx)
     assert list(out.index) == sorted(ids)
+
+
+def test_refunds_booked_on_the_observation_end_day_are_netted_like_its_purchases():
+    tx = pd.DataFrame({
+        "order_id": ["o1", "o2", "o2", "o3"],
+        "order_time": pd.to_datetime(["2024-01-01 10:00", "2024-01-31 09:00", "2024-01-31 18:00", "2024-02-02 12:00"]),
+        "customer_id": ["a", "a", "a", "a"],
+        "kind": ["sale", "sale", "return", "sale"],
+        "units": [1, 2, -1, 1],
+        "amount": [100.0, 300.0, -100.0, 80.0],
+    })
+    # The 31 January purchase counts (days are whole periods), so its same-day refund must count too.
+    out = clv.summary_from_transactions(tx, observation_end="2024-01-31")
+    assert out.loc["a", "frequency"] == 1.0 and out.loc["a", "monetary_value"] == pytest.approx(200.0)
+    assert out.attrs["rows"]["return_rows_netted"] == 1
+    split = clv.calibration_and_holdout(tx, "2024-01-31 23:59:59", "2024-02-29")
+    assert split.loc["a", "monetary_value_cal"] == out.loc["a", "monetary_value"]

@@ -548,8 +548,8 @@ def summary_from_transactions(
         purchases are left out and counted in ``attrs["rows"]["rows_after_end"]``.
     returns : {"net", "ignore"}
         Only used when a ``kind_col`` column exists (then only ``"sale"`` rows are purchases; a return never
-        removes a purchase event). ``"net"``: each refund booked by ``observation_end`` is added (it is negative)
-        to the amount of its original order, matched on ``order_col``. ``"ignore"``: monetary values are gross.
+        removes a purchase event). ``"net"``: each refund booked by the end of ``observation_end``'s period (like
+        the purchases) is added (it is negative) to the amount of its original order, matched on ``order_col``. ``"ignore"``: monetary values are gross.
     kind_col, order_col : str
         Columns telling sales from returns, and linking a return to its order.
     datetime_format : str, optional
@@ -586,8 +586,11 @@ def summary_from_transactions(
         end = _timestamp(_as_datetime(transactions[time_col], time_col, datetime_format).max(), "observation_end")
     else:
         end = _timestamp(observation_end, "observation_end", datetime_format)
+    # Purchases count by period (the whole end day/week/month, as lifetimes), so refunds booked in it count too.
+    end_of_period = _period_start(_period_of(end, freq) + 1, freq) - pd.Timedelta(1, "ns")
     rows = _prepare_rows(
-        transactions, customer_col, time_col, monetary_col, kind_col, order_col, returns, datetime_format, end
+        transactions, customer_col, time_col, monetary_col, kind_col, order_col, returns, datetime_format,
+        end_of_period,
     )
     out, accounting = _summary_core(rows, end, freq, freq_multiplier, customer_col)
     out.attrs.update(
@@ -876,7 +879,19 @@ class _FittedMixin:
         if not hasattr(self, "params_"):
             return f"<{name} (not fitted)>"
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        if not self.n_customers_:
+            return f"<{name}: {params}; given parameters, not fitted on data>"
         return f"<{name}: {params}; {self.n_customers_} customers>"
+
+
+def _given_params(names: tuple[str, ...], values: tuple[float, ...], model: str) -> pd.Series:
+    params = pd.Series([float(v) if np.isscalar(v) else np.nan for v in values], index=list(names), dtype="float64")
+    bad = [n for n, v in params.items() if not (np.isfinite(v) and v > 0)]
+    if bad:
+        raise CLVDataError(
+            _msg("{m}: 参数 {bad} 必须是正数", "{m}: parameter(s) {bad} must be positive numbers", m=model, bad=bad)
+        )
+    return params
 
 
 class BGNBDModel(_FittedMixin):
@@ -960,6 +975,32 @@ class BGNBDModel(_FittedMixin):
         self.data_range_ = {"max_frequency": int(x.max()), "max_T": float(T.max())}
         self.covariance_log_ = _covariance_from_hessian(fitter._hessian_, self.n_customers_, params.index)
         return self
+
+    @classmethod
+    def from_params(cls, r: float, alpha: float, a: float, b: float, *, freq: str = "D",
+                    freq_multiplier: float = 1) -> "BGNBDModel":
+        """A model with given parameters instead of fitted ones: the true parameters of a simulation, a "what if",
+        or a small exercise. ``alpha`` is in the time unit ``freq`` / ``freq_multiplier`` (e.g. days).
+
+        It predicts like a fitted model; it has no standard errors (no bootstrap bands) and no data range (give
+        ``max_frequency`` and ``max_recency`` to the matrix plots).
+
+        Examples
+        --------
+        >>> truth = BGNBDModel.from_params(0.9, 110.0, 0.8, 4.0, freq="D")
+        >>> round(float(truth.p_alive(pd.DataFrame({"frequency": [2.0], "recency": [30.0], "T": [300.0]})).iloc[0]), 3)
+        0.217
+        """
+        _check_freq(freq, freq_multiplier)
+        model = cls()
+        model.params_ = _given_params(("r", "alpha", "a", "b"), (r, alpha, a, b), cls.name)
+        model.log_likelihood_ = float("nan")
+        model.n_customers_ = 0
+        model.n_unique_rows_ = 0
+        model.time_unit_ = {"freq": freq, "freq_multiplier": freq_multiplier}
+        model.data_range_ = {}
+        model.covariance_log_ = pd.DataFrame(np.nan, index=model.params_.index, columns=model.params_.index)
+        return model
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -1222,6 +1263,27 @@ class GammaGammaModel(_FittedMixin):
         self.covariance_log_ = _covariance_from_hessian(fitter._hessian_, self.n_customers_, params.index)
         return self
 
+    @classmethod
+    def from_params(cls, p: float, q: float, v: float) -> "GammaGammaModel":
+        """A spend model with given parameters (``v`` is the γ of the papers), e.g. a simulation's truth.
+
+        Examples
+        --------
+        >>> GammaGammaModel.from_params(4.0, 4.0, 375.0).population_mean_spend
+        500.0
+        """
+        model = cls()
+        model.params_ = _given_params(("p", "q", "v"), (p, q, v), cls.name)
+        if model.params_["q"] <= 1:
+            raise CLVDataError(_msg("Gamma-Gamma: q 必须 > 1 (否则平均客单价没有定义)",
+                                    "Gamma-Gamma: q must be > 1 (otherwise the mean spend is undefined)"))
+        model.n_customers_ = model.n_excluded_ = model.n_non_repeat_ = 0
+        model.messages_ = []
+        model.correlation_ = float("nan")
+        model.correlation_note_ = _correlation_note(float("nan"), model.correlation_threshold)
+        model.covariance_log_ = pd.DataFrame(np.nan, index=model.params_.index, columns=model.params_.index)
+        return model
+
     @property
     def summary(self) -> pd.DataFrame:
         self._require_fitted()
@@ -1425,8 +1487,9 @@ def _draw_log_params(model, n_draws: int, rng: np.random.Generator) -> np.ndarra
     cov = model.covariance_log_.to_numpy()
     if not np.all(np.isfinite(cov)):
         raise CLVFitError(
-            _msg("{m}: 参数协方差不可用 (Hessian 奇异), 无法做 bootstrap", "{m}: the parameter covariance is not "
-                 "available (singular Hessian), so no bootstrap band can be drawn", m=model.name)
+            _msg("{m}: 参数协方差不可用 (Hessian 奇异, 或模型由给定参数构造), 无法做 bootstrap",
+                 "{m}: the parameter covariance is not available (singular Hessian, or a model built from given "
+                 "parameters), so no bootstrap band can be drawn", m=model.name)
         )
     return rng.multivariate_normal(np.log(model.params_.to_numpy()), cov, size=n_draws, method="eigh")
 
@@ -1694,6 +1757,20 @@ def cumulative_tracking(
         ``predicted`` (cumulative repeat transactions).
     """
     _check_freq(freq, freq_multiplier)
+    unit = getattr(model, "time_unit_", None) or {}
+    if unit.get("freq") is not None and (
+        unit["freq"] != freq or float(unit.get("freq_multiplier", 1)) != float(freq_multiplier)
+    ):
+        # E[X(t)] is in the model's time unit: tracking in another unit would silently mix days and weeks.
+        raise CLVDataError(
+            _msg(
+                "模型的时间单位是 freq={mf!r}, freq_multiplier={mm}, 但追踪用的是 freq={f!r}, freq_multiplier={m}: "
+                "请用与拟合时相同的时间单位",
+                "the model's time unit is freq={mf!r}, freq_multiplier={mm} but tracking asked for freq={f!r}, "
+                "freq_multiplier={m}: track in the time unit the model was fitted in",
+                mf=unit["freq"], mm=unit.get("freq_multiplier", 1), f=freq, m=freq_multiplier,
+            )
+        )
     multiplier = int(freq_multiplier)
     if multiplier != freq_multiplier or not (isinstance(periods, (int, np.integer)) and periods >= multiplier):
         raise CLVDataError(
