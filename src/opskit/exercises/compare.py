@@ -182,7 +182,8 @@ def _is_bool(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_))
 
 
-def _is_real(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """True for a real number a learner might give (int, float, numpy scalar, Decimal, Fraction), never a bool."""
     return isinstance(value, (numbers.Real, Decimal)) and not _is_bool(value)
 
 
@@ -221,7 +222,7 @@ def compare_numbers(value: Any, expected: Any, *, rtol: float = 1e-6, atol: floa
         if bool(value) == bool(expected):
             return OK
         return False, Text(f"不对: 你的是 {describe(value)}", f"not right: yours is {describe(value)}")
-    if not _is_real(expected):
+    if not is_number(expected):
         raise TypeError(f"compare_numbers: expected must be a real number, not {type(expected).__name__}")
     if _is_bool(value):
         return _wrong_type(value, Text("数字", "a number"))
@@ -231,7 +232,7 @@ def compare_numbers(value: Any, expected: Any, *, rtol: float = 1e-6, atol: floa
         )
     if isinstance(value, str):
         return _wrong_type(value, Text("数字", "a number"), Text("去掉引号", "Remove the quotes"))
-    if not _is_real(value):
+    if not is_number(value):
         return _wrong_type(value, Text("数字", "a number"))
     got, want = _exact(value), _exact(expected)
     if isinstance(want, float) and math.isnan(want):
@@ -716,7 +717,7 @@ def compare(value: Any, expected: Any, **options: Any) -> Result:
         if _is_missing_scalar(value):
             return OK
         return False, Text(f"应为缺失值, 你的是 {describe(value)}", f"expected a missing value, got {describe(value)}")
-    if _is_bool(expected) or _is_real(expected):
+    if _is_bool(expected) or is_number(expected):
         return _call(compare_numbers, value, expected, options)
     if isinstance(expected, str):
         return _call(compare_strings, value, expected, options)

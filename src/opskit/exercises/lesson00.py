@@ -16,16 +16,13 @@ from decimal import Decimal
 
 import numpy as np
 
-from opskit.exercises.compare import compare_numbers, describe
+from opskit.exercises.compare import compare_numbers, describe, is_number
 from opskit.exercises.core import Attempt, Examples, Mistake, Problem, code
 from opskit.i18n import Text
 from opskit.schema import CHANNELS
 
 SETUP = {"sales": 45_870, "orders": 108}
 
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating, Decimal)) and not isinstance(value, (bool, np.bool_))
 
 
 class AverageTicket(Problem):
@@ -50,7 +47,7 @@ class AverageTicket(Problem):
     mistakes = [
         Mistake(
             key="inverted",
-            test=lambda a: _is_number(a.value) and compare_numbers(a.value, 1 / a.expected, rtol=1e-3)[0],
+            test=lambda a: is_number(a.value) and compare_numbers(a.value, 1 / a.expected, rtol=1e-3)[0],
             message=Text(
                 "算反了: 你算的是 订单数 ÷ 销售额。客单价 = 销售额 ÷ 订单数",
                 "upside down: you computed orders ÷ sales. ATV = sales ÷ orders",
@@ -58,7 +55,7 @@ class AverageTicket(Problem):
         ),
         Mistake(
             key="rounded",
-            test=lambda a: _is_number(a.value)
+            test=lambda a: is_number(a.value)
             and float(a.value) == math.floor(float(a.value))
             and abs(float(a.value) - a.expected) < 1,
             message=Text(
@@ -68,7 +65,7 @@ class AverageTicket(Problem):
         ),
         Mistake(
             key="typed_sales",
-            test=lambda a: _is_number(a.value) and float(a.value) == float(a.namespace["sales"]),
+            test=lambda a: is_number(a.value) and float(a.value) == float(a.namespace["sales"]),
             message=Text(
                 "这是销售额本身: 还要除以订单数", "that is the sales figure itself: divide it by the number of orders"
             ),

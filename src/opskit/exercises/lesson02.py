@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from opskit.exercises.compare import compare_numbers, compare_series
+from opskit.exercises.compare import compare_numbers, compare_series, is_number
 from opskit.exercises.core import Attempt, Examples, Mistake, Problem, code
 from opskit.i18n import Text
 from opskit.rfm import DIMENSIONS, SCHEMES, cn8_thresholds, revenue_share_of_top, rfm_scores, segment_customers
@@ -80,12 +80,9 @@ def _same_series(value: object, expected: pd.Series) -> bool:
     return isinstance(value, pd.Series) and compare_series(value, expected, atol=1e-9)[0]
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
 
 def _close(value: object, target: float, atol: float = 1e-3) -> bool:
-    return _is_number(value) and compare_numbers(value, target, atol=atol, rtol=1e-4)[0]
+    return is_number(value) and compare_numbers(value, target, atol=atol, rtol=1e-4)[0]
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from opskit import clv
-from opskit.exercises.compare import compare_numbers
+from opskit.exercises.compare import compare_numbers, is_number
 from opskit.exercises.core import Attempt, Examples, Mistake, Problem, code
 from opskit.i18n import Text
 
@@ -88,17 +88,14 @@ SETUP = {
 # --------------------------------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------------------------------
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
 
 def _close(value: object, target: float, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
-    return _is_number(value) and bool(np.isfinite(float(value))) and compare_numbers(value, target, atol=atol,
+    return is_number(value) and bool(np.isfinite(float(value))) and compare_numbers(value, target, atol=atol,
                                                                                      rtol=rtol)[0]
 
 
 def _triple(value: object) -> tuple[float, float, float] | None:
-    if isinstance(value, tuple) and len(value) == 3 and all(_is_number(v) for v in value):
+    if isinstance(value, tuple) and len(value) == 3 and all(is_number(v) for v in value):
         return tuple(float(v) for v in value)  # type: ignore[return-value]
     return None
 
@@ -223,7 +220,7 @@ def _p_alive(ns) -> tuple[float, float]:
 
 
 def _pair(value: object) -> tuple[float, float] | None:
-    if isinstance(value, tuple) and len(value) == 2 and all(_is_number(v) for v in value):
+    if isinstance(value, tuple) and len(value) == 2 and all(is_number(v) for v in value):
         return float(value[0]), float(value[1])
     return None
 
@@ -352,7 +349,7 @@ class ExpectedNextQuarter(Problem):
     ]
 
     def check_value(self, value):
-        if not _is_number(value) or not np.isfinite(float(value)):
+        if not is_number(value) or not np.isfinite(float(value)):
             return False, Text("请给出一个数 (预期购买次数)", "give one number (the expected number of purchases)")
         low, high = (_expected_purchases(self.namespace, days) for days in _QUARTER_DAYS)
         return bool(low * (1 - 1e-3) - 1e-4 <= float(value) <= high * (1 + 1e-3) + 1e-4), None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from opskit.exercises.compare import compare_numbers, describe
+from opskit.exercises.compare import compare_numbers, describe, is_number
 from opskit.exercises.core import Examples, Mistake, Problem, code
 from opskit.i18n import Text
 from opskit.lifecycle import STAGES
@@ -237,9 +237,6 @@ def _expected_reactivation(ns) -> float:
     return float(cohort.isin(list(ns["bought_in_window"])).mean())
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
 
 class CohortReactivation(Problem):
     """q3: cohort reactivation rate."""
@@ -261,20 +258,20 @@ class CohortReactivation(Problem):
     expected = staticmethod(_expected_reactivation)
     compare_options = {"atol": 1e-4}
     mistakes = [
-        Mistake(key="current_sleepers", test=lambda a: _number(a.value) and a.value == 0 and a.expected > 0,
+        Mistake(key="current_sleepers", test=lambda a: is_number(a.value) and a.value == 0 and a.expected > 0,
                 message=Text("0 是“现在还在沉睡且买过”的陷阱: 买过的人现在就不沉睡了。要固定 t0 的队列再往后看",
                              "0 is the trap of 'sleeping now and bought': whoever bought is no longer sleeping. Fix "
                              "the cohort at t0, then look forward")),
-        Mistake(key="whole_base", test=lambda a: _number(a.value) and compare_numbers(
+        Mistake(key="whole_base", test=lambda a: is_number(a.value) and compare_numbers(
                     a.value, len(set(_sleepers(a.namespace)) & set(a.namespace["bought_in_window"]))
                     / len(a.namespace["stage_t0"]), atol=1e-6)[0],
                 message=Text("分母用了全部会员; 分母应是 t0 时沉睡的会员数",
                              "you divided by all members; divide by the number sleeping at t0")),
-        Mistake(key="count_not_rate", test=lambda a: _number(a.value) and a.value == len(
+        Mistake(key="count_not_rate", test=lambda a: is_number(a.value) and a.value == len(
                     set(_sleepers(a.namespace)) & set(a.namespace["bought_in_window"])) and a.value > 1,
                 message=Text("这是被唤醒的人数; 还要除以队列人数得到比例",
                              "that is the number reactivated; divide by the cohort size to get the rate")),
-        Mistake(key="sleeping_and_lost", test=lambda a: _number(a.value) and compare_numbers(
+        Mistake(key="sleeping_and_lost", test=lambda a: is_number(a.value) and compare_numbers(
                     a.value, float(a.namespace["stage_t0"].index[a.namespace["stage_t0"].isin(["sleeping", "lost"])]
                                    .isin(list(a.namespace["bought_in_window"])).mean()), atol=1e-6)[0],
                 message=Text("队列里混进了流失会员; 这里只要沉睡 (sleeping) 的",
@@ -307,14 +304,14 @@ class CampaignUplift(Problem):
     expected = staticmethod(lambda ns: _rates(ns)[0] - _rates(ns)[1])
     compare_options = {"atol": 1e-4}
     mistakes = [
-        Mistake(key="reversed", test=lambda a: _number(a.value) and compare_numbers(a.value, -a.expected,
+        Mistake(key="reversed", test=lambda a: is_number(a.value) and compare_numbers(a.value, -a.expected,
                                                                                     atol=1e-6)[0],
                 message=Text("符号反了: 提升 = 实验组 − 对照组", "wrong sign: uplift = treatment − control")),
-        Mistake(key="treatment_rate_only", test=lambda a: _number(a.value) and compare_numbers(
+        Mistake(key="treatment_rate_only", test=lambda a: is_number(a.value) and compare_numbers(
                     a.value, _rates(a.namespace)[0], atol=1e-6)[0],
                 message=Text("这是实验组的复购率; 还要减去对照组 (没有发券也会买的人)",
                              "that is the treatment rate alone; subtract the control rate (those who buy anyway)")),
-        Mistake(key="ratio", test=lambda a: _number(a.value) and compare_numbers(
+        Mistake(key="ratio", test=lambda a: is_number(a.value) and compare_numbers(
                     a.value, _rates(a.namespace)[0] / _rates(a.namespace)[1], atol=1e-6)[0],
                 message=Text("这是两组之比; 这里要的是差 (百分点)", "that is the ratio of the rates; the task wants "
                              "their difference (points)")),
