@@ -3,6 +3,7 @@
 
     python3 kit.py lab        # set up, then open JupyterLab on notebooks/00-welcome.ipynb
     python3 kit.py test       # set up, then run the whole test suite (unit, nbval, browser)
+    python3 kit.py dashboard  # set up, then serve the store-analysis compass with Voila for the workshop screen
     python3 kit.py setup      # set up only (a trainer preparing machines)
     python3 kit.py offline    # fill .uv-cache/ so that a copy of this folder installs with no network
 
@@ -117,6 +118,12 @@ def lab(extra: list[str]) -> None:
     sys.exit(code)
 
 
+def dashboard(extra: list[str]) -> None:
+    voila = bin_path(VENV, "voila")
+    say("serving the compass dashboard (code hidden); stop it with Ctrl+C")
+    sys.exit(subprocess.call([str(voila), "course/dashboards/compass.ipynb", *extra], cwd=ROOT, env=course_env()))
+
+
 def pytest_stage(name: str, args: list[str], env: dict[str, str]) -> tuple[int, dict[str, int]]:
     """Run one pytest stage; exit code 5 (nothing collected) counts as an empty stage, not a failure."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -180,9 +187,9 @@ def prepare_offline() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Set up opskit from uv.lock, then open the course or run the tests.",
-        epilog="Anything after '--' goes to JupyterLab (lab) or pytest (test).",
+        epilog="Anything after '--' goes to JupyterLab (lab), pytest (test) or Voila (dashboard).",
     )
-    parser.add_argument("command", choices=["lab", "test", "setup", "offline"])
+    parser.add_argument("command", choices=["lab", "test", "dashboard", "setup", "offline"])
     parser.add_argument("--offline", action="store_true", help="install only from .uv-cache/ (no network)")
     args, extra = parser.parse_known_args(argv)
     if extra and extra[0] == "--":
@@ -197,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         lab(extra)
     elif args.command == "test":
         test(extra)
+    elif args.command == "dashboard":
+        dashboard(extra)
 
 
 if __name__ == "__main__":
