@@ -18,12 +18,14 @@ START_STORE, OTHER_STORE = "S03", "S01"  # their weak points against the May 202
 
 
 def _text(page, selector: str) -> str:
-    return page.locator(selector).first.inner_text().strip()
+    # textContent, not innerText: JupyterLab 4 puts off-screen cells under ``content-visibility: auto``, and
+    # innerText is empty until the browser has painted them.
+    return (page.locator(selector).first.text_content() or "").strip()
 
 
 def _wait_for_change(page, selector: str, before: str, timeout: int = 90_000) -> str:
     page.wait_for_function(
-        "([sel, before]) => { const el = document.querySelector(sel); return el && el.innerText.trim() !== before; }",
+        "([sel, before]) => { const el = document.querySelector(sel); return el && el.textContent.trim() !== before; }",
         arg=[selector, before], timeout=timeout,
     )
     return _text(page, selector)
@@ -36,7 +38,7 @@ def _drive_compass(page, root: str) -> dict:
     page.locator(proj_sel).first.wait_for(timeout=90_000)
     weak_before, proj_before = _text(page, weak_sel), _text(page, proj_sel)
     store = page.locator(f"{root} .widget-dropdown select").first
-    option = store.locator("option", has_text=OTHER_STORE).first.inner_text().strip()
+    option = store.locator("option", has_text=OTHER_STORE).first.text_content().strip()
     store.select_option(label=option)
     weak_after = _wait_for_change(page, weak_sel, weak_before)
     proj_mid = _text(page, proj_sel)
@@ -66,7 +68,7 @@ def test_compass_notebook_in_jupyterlab(tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator(".opskit-compass").first.screenshot(path=str(ARTIFACTS / "compass-jupyterlab.png"))
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        tracebacks = [text for text in errors.all_inner_texts() if "Traceback" in text or "Error" in text]
+        tracebacks = [text for text in errors.all_text_contents() if "Traceback" in text or "Error" in text]
     assert not tracebacks, tracebacks
     assert "UPT" in seen["weak_before"] and seen["weak_after"] != seen["weak_before"]
     assert seen["proj_mid"] != seen["proj_before"] and seen["proj_after"] != seen["proj_mid"]
@@ -82,8 +84,8 @@ def test_compass_dashboard_in_voila(tmp_path):
         # Code is hidden: the dashboard shows the app and its text, not the Python that builds it.
         assert "compass_app(" not in page.content()
         page.locator(".widget-dropdown select").first.select_option(
-            label=page.locator(".widget-dropdown select option", has_text=START_STORE).first.inner_text().strip())
-        page.wait_for_function("() => document.querySelector('.opskit-weak')?.innerText.includes('UPT')",
+            label=page.locator(".widget-dropdown select option", has_text=START_STORE).first.text_content().strip())
+        page.wait_for_function("() => document.querySelector('.opskit-weak')?.textContent.includes('UPT')",
                                timeout=30_000)
         seen = _drive_compass(page, ".opskit-compass")
         ARTIFACTS.mkdir(exist_ok=True)

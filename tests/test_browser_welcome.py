@@ -26,7 +26,7 @@ def test_welcome_notebook_runs_in_jupyterlab(tmp_path):
         output.filter(has_text="not attempted").first.wait_for(timeout=30_000)
         page.locator(".jp-OutputArea-output img").first.wait_for(timeout=60_000)  # the data-tour chart
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        tracebacks = [text for text in errors.all_inner_texts() if "Traceback" in text or "Error" in text]
+        tracebacks = [text for text in errors.all_text_contents() if "Traceback" in text or "Error" in text]
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "welcome-jupyterlab.png"), full_page=False)
         assert not tracebacks, tracebacks
