@@ -7,6 +7,7 @@
     opskit reset [NAME ...] [--learner-dir DIR]      reset a learner's notebooks (backs up their work first)
     opskit progress PATH ...                         run learners' notebooks headless, print a scoreboard
     opskit slides [--check]                          HTML slide decks from course/slides/NN-*.md
+    opskit report [EXPORT ...] --out DIR [--footfall F] [--targets T] [--force]   HTML report + work lists
 
 Exit codes: 0 success, 1 failure (message on stderr), 2 usage error. Paths default to the course folder found by
 walking up from the working directory to a folder that contains ``course/solutions`` (or ``--root``).
@@ -238,6 +239,52 @@ def _slides(args: argparse.Namespace) -> int:
             print(f"  {_relative(path)}", file=sys.stderr)
         return EXIT_FAILURE
     _say(report)
+    return EXIT_OK
+
+
+@command(
+    "report",
+    Text("对门店自己的导出数据运行整套方法, 生成 HTML 报告和工作清单 (默认: 课程演示数据)",
+         "run the whole method on a store's own exports: an HTML report and work lists (default: the demo data)"),
+    arg("exports", nargs="*", metavar="EXPORT",
+        help=str(Text("订单导出 (CSV 或 xlsx); 没有渠道列的文件写成 文件:渠道, 如 pos.csv:pos; 不给则用演示数据",
+                      "order exports (CSV or xlsx); for a file without a channel column write FILE:CHANNEL, e.g. "
+                      "pos.csv:pos; none: the demo data"))),
+    arg("--out", type=Path, default=Path("opskit-report"),
+        help=str(Text("输出文件夹 (默认 opskit-report); 已存在时需 --force", "output folder (default opskit-report); "
+                      "an existing one needs --force"))),
+    arg("--footfall", type=Path, default=None,
+        help=str(Text("每日客流 CSV (date, store_id, visitors): 加上店铺罗盘", "daily footfall CSV (date, store_id, "
+                      "visitors): adds the store compass"))),
+    arg("--targets", type=Path, default=None,
+        help=str(Text("月度目标 CSV (store_id, month, sales_target)", "monthly targets CSV (store_id, month, "
+                      "sales_target)"))),
+    arg("--as-of", default=None, help=str(Text("截止日 YYYY-MM-DD; 默认最后一笔会员销售日",
+                                               "as-of date YYYY-MM-DD; default: the last member sale"))),
+    arg("--force", action="store_true", help=str(Text("覆盖已存在文件夹中的报告文件",
+                                                      "overwrite the report files in an existing folder"))),
+    arg("--no-progress", dest="progress", action="store_false",
+        help=str(Text("不显示进度条", "do not show the progress bar"))),
+    needs_course=False,
+)
+def _report(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from opskit.report import build_report
+
+    if args.as_of is not None:
+        try:
+            pd.Timestamp(args.as_of)
+        except ValueError:
+            print(f"opskit report: {Text('--as-of 不是日期', '--as-of is not a date')}: {args.as_of!r}", file=sys.stderr)
+            return EXIT_USAGE
+    result = build_report(args.exports or None, out=args.out, footfall=args.footfall, targets=args.targets,
+                          as_of=args.as_of, force=args.force, progress=args.progress)
+    for note in result.notes:
+        print(f"opskit report: {Text('注意', 'note')}: {note}", file=sys.stderr)
+    for finding in result.analysis.findings:
+        _say(f"- {finding}")
+    _say(result)
     return EXIT_OK
 
 
