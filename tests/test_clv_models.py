@@ -188,6 +188,16 @@ def test_clv_equals_lifetimes(cdnow_tx, freq):
     np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-10)
 
 
+def test_clv_on_many_customers_evaluates_each_history_once(summary, bgnbd, gamma_gamma):
+    # Above 10,000 customers the formula runs on distinct (x, t_x, T) histories only; the values must not change.
+    many = pd.concat([summary] * 6, ignore_index=True)
+    assert len(many) > 10_000
+    ours = clv.customer_lifetime_value(many, bgnbd, gamma_gamma, months=12)
+    one_by_one = clv.customer_lifetime_value(summary, bgnbd, gamma_gamma, months=12)  # < 10,000: every row
+    assert len(summary) < 10_000
+    np.testing.assert_allclose(ours.to_numpy(), np.tile(one_by_one.to_numpy(), 6), rtol=1e-12)
+
+
 def test_predict_customers(summary, bgnbd, gamma_gamma):
     out = clv.predict_customers(summary, bgnbd, gamma_gamma, months=12)
     assert list(out.columns) == ["expected_purchases", "p_alive", "expected_avg_spend", "clv"]

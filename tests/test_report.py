@@ -21,6 +21,7 @@ from opskit.report import (
     sample_size_per_group,
     validate_transactions,
 )
+from opskit.report import method
 from opskit.report.pipeline import OutputExistsError
 
 STANDARD = list(schema.TRANSACTION_COLUMNS)
@@ -307,3 +308,31 @@ def test_missing_file_and_usage_errors(tmp_path, capsys):
     assert cli.main(["report", "--as-of", "not-a-date", "--out", str(tmp_path / "o")]) == 2
     assert "--as-of" in capsys.readouterr().err
     assert cli.main(["report", "--bogus"]) == 2
+
+
+def test_factorize_strings_equals_pandas_also_on_a_hash_collision(monkeypatch):
+    rng = np.random.default_rng(7)
+    ids = np.array([f"O{i:010d}" for i in rng.integers(0, 50_000, 200_000)], dtype=object)
+    ids[::7], ids[::11] = None, np.nan
+    for values in (ids, np.array(["b", "a", None, "b"], dtype=object), np.array(["中文", "a"] * 60_000, dtype=object)):
+        codes, uniques = method.factorize_strings(values)
+        expected_codes, expected_uniques = pd.factorize(values, use_na_sentinel=True)
+        assert codes.tolist() == expected_codes.tolist() and list(uniques) == list(expected_uniques)
+    # Every id hashing alike (a collision): the exact fallback gives the same answer.
+    monkeypatch.setattr(pd.util, "hash_array", lambda values, categorize=False: np.zeros(len(values), "uint64"))
+    codes, uniques = method.factorize_strings(ids)
+    expected_codes, expected_uniques = pd.factorize(ids, use_na_sentinel=True)
+    assert codes.tolist() == expected_codes.tolist() and list(uniques) == list(expected_uniques)
+
+
+def test_an_export_split_over_two_files_gives_the_same_customers(tmp_path, small_export):
+    frame = pd.read_csv(small_export, dtype=str, keep_default_na=False)
+    first, second = tmp_path / "part1.csv", tmp_path / "part2.csv"
+    half = len(frame) // 2
+    frame.iloc[:half].to_csv(first, index=False)
+    frame.iloc[half:].to_csv(second, index=False)
+    whole = build_report([small_export], out=tmp_path / "whole", progress=False).analysis
+    parts = build_report([first, second], out=tmp_path / "parts", progress=False).analysis
+    assert parts.transactions["customer_id"].dtype == "str"  # ids from both files as text, then unified
+    pd.testing.assert_frame_equal(parts.segments.sort_index(), whole.segments.sort_index(), check_like=True)
+    assert parts.overview["customers"] == whole.overview["customers"]

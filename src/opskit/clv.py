@@ -1359,9 +1359,23 @@ def units_per_month(time_unit: dict[str, Any] | str) -> float:
     return _UNITS_PER_MONTH[freq] / float(time_unit.get("freq_multiplier", 1) or 1)
 
 
+def _distinct_histories(x, tx, T) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (x, t_x, T) triples and each customer's position among them. Customers share histories (at 1M
+    customers in weeks there are a few hundred thousand), so formulas evaluated many times run on these only."""
+    frame = pd.DataFrame({"x": x, "tx": tx, "T": T})
+    position = frame.groupby(["x", "tx", "T"], sort=False, dropna=False).ngroup().to_numpy()
+    distinct = frame.drop_duplicates()  # first-appearance order, as ngroup(sort=False)
+    return distinct["x"].to_numpy(), distinct["tx"].to_numpy(), distinct["T"].to_numpy(), position
+
+
 def _discounted_purchases(params, x, tx, T, months: int, monthly_discount_rate: float, per_month: float):
     """Σ over months i of (E[X(i·f)] − E[X((i−1)·f)]) / (1 + d)^i: lifetimes' CLV without the spend factor."""
-    total = np.zeros(np.broadcast(x, tx, T).shape)
+    x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype="float64") for v in (x, tx, T)))
+    if x.ndim == 1 and x.size > 10_000:
+        ux, utx, uT, position = _distinct_histories(x, tx, T)
+        if ux.size < 0.8 * x.size:
+            return _discounted_purchases(params, ux, utx, uT, months, monthly_discount_rate, per_month)[position]
+    total = np.zeros(x.shape)
     previous = np.zeros_like(total)
     for i in range(1, months + 1):
         current = _bgnbd_conditional_expected(params, i * per_month, x, tx, T)

@@ -441,7 +441,7 @@ def assign_stages(
     stage = _classify(d.to_numpy(dtype="float64", na_value=np.nan), table["orders"].to_numpy(), sleep, lost,
                       rules.new_within)
     table["stage"] = pd.Series(stage, index=table.index, dtype="str")
-    table["stage_label"] = table["stage"].map(lambda c: str(STAGES[c])).astype("str")
+    table["stage_label"] = table["stage"].map({code: str(text) for code, text in STAGES.items()}).astype("str")
     table["sleeping_after"] = sleep
     table["lost_after"] = lost
     table = table[["stage", "stage_label", "orders", "days_since_last", "first_purchase", "last_purchase",

@@ -190,6 +190,36 @@ def is_standard_export(path: str | Path) -> bool:
     return header is not None and sorted(header) == sorted(STANDARD_COLUMNS)
 
 
+def factorize_strings(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` (codes in order of first appearance, −1 for missing) for an object array of ids.
+
+    Twice as fast on millions of ids: the strings are hashed to 64 bits in one vectorised pass and the integers
+    factorized, instead of filling a hash table of Python strings. Exact, not probabilistic: every value is compared
+    with the representative of its code, and on a hash collision the plain ``pd.factorize`` runs instead.
+
+    >>> factorize_strings(np.array(["b", "a", None, "b"], dtype=object))
+    (array([ 0,  1, -1,  0]), array(['b', 'a'], dtype=object))
+    """
+    values = np.asarray(values, dtype=object)
+    missing = pd.isna(values)
+    present = values[~missing] if missing.any() else values
+    if len(present) < 100_000 or pd.api.types.infer_dtype(present, skipna=False) != "string":
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes.astype("int64"), np.asarray(uniques, dtype=object)
+    codes, _ = pd.factorize(pd.util.hash_array(present, categorize=False))
+    seen = np.maximum.accumulate(codes)  # codes come in order of first appearance: a new code raises the maximum
+    uniques = present[np.flatnonzero(np.concatenate([[True], seen[1:] > seen[:-1]]))]
+    if not (uniques[codes] == present).all():  # a 64-bit collision between two different ids
+        codes, uniques = pd.factorize(present)
+        uniques = np.asarray(uniques, dtype=object)
+    codes = codes.astype("int64")
+    if missing.any():
+        full = np.full(len(values), -1, dtype="int64")
+        full[~missing] = codes
+        codes = full
+    return codes, uniques
+
+
 def _factorized(values: pd.Series, *, strip: bool = True, lower: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Codes (−1 = missing) and cleaned unique texts of a text or categorical column.
 
@@ -199,9 +229,7 @@ def _factorized(values: pd.Series, *, strip: bool = True, lower: bool = False) -
         codes = values.cat.codes.to_numpy().astype("int64")
         uniques = np.asarray(values.cat.categories.astype("object"), dtype=object)
     else:
-        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-        codes = codes.astype("int64")
-        uniques = np.asarray(uniques, dtype=object)
+        codes, uniques = factorize_strings(values.to_numpy(dtype=object))
     text = pd.Series(uniques, dtype=object).astype("str")
     if strip:
         text = text.str.strip()
@@ -247,8 +275,9 @@ def validate_transactions(frame: pd.DataFrame, source: str, *, as_of: object = N
     first_row : int
         Spreadsheet row number of the frame's first row (2: the header is row 1).
     keys : bool
-        Also return integer ``order_key`` and ``customer_key`` columns (−1 for walk-ins): the report's methods
-        group on them, far faster than on millions of strings.
+        Also return an integer ``customer_key`` column (−1 for walk-ins), ``customer_id`` as a categorical whose
+        codes are these keys, and ``order_id`` as plain Python strings (``object``): the report's methods group on
+        integers, and no column of millions of strings is built.
     raw_times : Series, optional
         The original text of ``order_time`` where the frame holds NaT (for the quarantine's ``value``).
 
@@ -347,10 +376,17 @@ def validate_transactions(frame: pd.DataFrame, source: str, *, as_of: object = N
     rank = np.empty(len(stores), dtype="int64")
     rank[order] = np.arange(len(stores))
     picked_store = store_codes[take]
+    if keys:  # no 10M-string columns: order ids stay the parser's objects, customer ids a categorical of the keys
+        order_column = pd.Series(order_values[take], dtype=object)
+        customer_column = pd.Categorical.from_codes(customer_codes[take],
+                                                    categories=pd.Index(customers, dtype=object))
+    else:
+        order_column = pd.Series(order_values[take], dtype=object).astype("str")
+        customer_column = texts(customer_codes, customers)
     transactions = pd.DataFrame({
-        schema.ORDER_ID: pd.Series(order_values[take], dtype=object).astype("str"),
+        schema.ORDER_ID: order_column,
         schema.ORDER_TIME: when.to_numpy()[take].astype("datetime64[us]"),
-        schema.CUSTOMER_ID: texts(customer_codes, customers),
+        schema.CUSTOMER_ID: customer_column,
         schema.STORE_ID: pd.Categorical.from_codes(np.where(picked_store >= 0, rank[np.maximum(picked_store, 0)]
                                                             if len(stores) else -1, -1),
                                                    categories=pd.Index(stores[order].astype("str"), dtype="str")),
@@ -512,15 +548,22 @@ def load_exports(exports: Iterable[str | Path | ExportSpec], *, as_of: object = 
         transactions = frames[0]
     else:
         stores = sorted({str(s) for f in frames for s in f[schema.STORE_ID].dropna().unique()})
-        frames = [f.assign(**{schema.STORE_ID: pd.Categorical(f[schema.STORE_ID].astype("str"), categories=stores)})
-                  for f in frames]
+        frames = [f.drop(columns=["customer_key"], errors="ignore").assign(**{
+            schema.STORE_ID: pd.Categorical(f[schema.STORE_ID].astype("str"), categories=stores),
+            schema.ORDER_ID: _as_text(f[schema.ORDER_ID]), schema.CUSTOMER_ID: _as_text(f[schema.CUSTOMER_ID])})
+            for f in frames]
         transactions = pd.concat(frames, ignore_index=True).sort_values(
             [schema.ORDER_TIME, schema.ORDER_ID, schema.KIND], kind="stable", ignore_index=True)
     names = ", ".join(s.path.name for s in specs)
-    if len(frames) > 1:  # integer keys are per file
-        transactions = transactions.drop(columns=["customer_key"], errors="ignore")
     check_usable(transactions, names)
     return Inputs(transactions, report, source=names)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Ids as text (``str``, missing stays missing), also from the categorical or object ids of a standard export."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+        return pd.Series(np.asarray(values, dtype=object), index=values.index, dtype="str")
+    return values
 
 
 def check_usable(transactions: pd.DataFrame, source: str) -> None:
@@ -627,18 +670,24 @@ def _pseudonymise_phone_ids(ids: np.ndarray) -> tuple[np.ndarray, Text | None]:
                      f"{int(looks.sum()):,} customer ids were phone numbers and were replaced by pseudonyms (P-…)")
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (−1: missing) and the distinct values behind them; a categorical's own codes cost nothing."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype("int64"), np.asarray(values.cat.categories, dtype=object)
+    return factorize_strings(values.to_numpy(dtype=object))
+
+
 def _keyed(transactions: pd.DataFrame, members: pd.DataFrame | None) -> _Keys:
     """Member rows only, with customer and order ids as integer codes: the methods group and count on them, and
     integers hash far faster than 10M strings. Prospects from the member table get keys after the buyers'."""
     tx = transactions
-    if "customer_key" not in tx.columns:
-        customer_key, _ = pd.factorize(tx[schema.CUSTOMER_ID].to_numpy(dtype=object), use_na_sentinel=True)
-        tx = tx.assign(customer_key=customer_key.astype("int64"))
-    member_rows = tx[tx["customer_key"].to_numpy() >= 0]
-    order_key, _ = pd.factorize(member_rows[schema.ORDER_ID].to_numpy(dtype=object))
-    member_rows = member_rows.assign(order_key=order_key.astype("int64"))
-    columns = ["customer_key", "order_key", schema.ORDER_TIME, schema.KIND, schema.AMOUNT, schema.STORE_ID]
-    members_tx = member_rows[columns].reset_index(drop=True)
+    customer_key, customer_ids = _codes(tx[schema.CUSTOMER_ID])
+    is_member = customer_key >= 0
+    columns = [schema.ORDER_TIME, schema.KIND, schema.AMOUNT, schema.STORE_ID]
+    order_key, order_ids = _codes(tx[schema.ORDER_ID][is_member])
+    members_tx = tx.loc[is_member, columns].reset_index(drop=True)
+    members_tx.insert(0, "order_key", order_key)
+    members_tx.insert(0, "customer_key", customer_key[is_member])
     # A return whose sale is not in the data (sold before the export starts) cannot be netted against a purchase.
     is_return = (members_tx[schema.KIND] == schema.RETURN).to_numpy()
     sold = members_tx["order_key"].to_numpy()[~is_return]
@@ -649,15 +698,13 @@ def _keyed(transactions: pd.DataFrame, members: pd.DataFrame | None) -> _Keys:
         note_orphans = Text(f"{int(orphan.sum()):,} 条会员退货的原销售不在数据中 (早于导出期), 未计入顾客分析",
                             f"{int(orphan.sum()):,} member return(s) refer to sales outside the data (before the "
                             "export starts) and are left out of the customer analysis")
-    customer_ids = np.empty(int(member_rows["customer_key"].max()) + 1 if len(member_rows) else 0, dtype=object)
-    customer_ids[member_rows["customer_key"].to_numpy()] = member_rows[schema.CUSTOMER_ID].to_numpy(dtype=object)
-    order_ids = np.empty(int(member_rows["order_key"].max()) + 1 if len(member_rows) else 0, dtype=object)
-    order_ids[member_rows["order_key"].to_numpy()] = member_rows[schema.ORDER_ID].to_numpy(dtype=object)
     customer_ids, note = _pseudonymise_phone_ids(customer_ids)
     keyed_members = None
     if members is not None:
-        lookup = pd.Index(customer_ids)
-        key = lookup.get_indexer(members[schema.CUSTOMER_ID].astype("str"))
+        position = pd.Series(np.arange(len(customer_ids)), index=pd.Index(customer_ids, dtype=object))
+        position = position[~position.index.duplicated()]  # two spellings of one phone share a pseudonym
+        key = position.reindex(members[schema.CUSTOMER_ID].astype("str").to_numpy(dtype=object)).fillna(-1) \
+            .to_numpy().astype("int64")
         new = key < 0
         key[new] = np.arange(len(customer_ids), len(customer_ids) + int(new.sum()))
         customer_ids = np.concatenate([customer_ids, members[schema.CUSTOMER_ID].astype("str").to_numpy(
