@@ -322,3 +322,19 @@ def test_kpis_by_hand():
     assert k["definition"].str.contains("/").all()
     with pytest.raises(ValueError, match="cac"):
         L.lifecycle_kpis(tx, as_of=AS_OF, cac=0)
+
+
+def test_integer_keys_give_the_same_stages_as_text_ids():
+    # The report passes integer customer and order keys, which take a faster grouping path; stages must not change.
+    import opskit.datasets as ds
+
+    tx = ds.load_transactions()
+    tx = tx[tx["customer_id"].notna() & (tx["kind"] == "sale") & (tx["store_id"] == "S02")].reset_index(drop=True)
+    customer_key, customers = pd.factorize(tx["customer_id"])
+    order_key, _ = pd.factorize(tx["order_id"])
+    keyed = tx.assign(customer_key=customer_key, order_key=order_key)
+    by_text = L.assign_stages(tx, as_of="2025-06-30", amount_col="amount")
+    by_key = L.assign_stages(keyed, as_of="2025-06-30", customer_col="customer_key", order_col="order_key",
+                             amount_col="amount")
+    by_key.index = pd.Index(customers[by_key.index.to_numpy()], dtype="str", name="customer_id")
+    pd.testing.assert_frame_equal(by_key.sort_index(), by_text.sort_index(), check_names=False)

@@ -336,3 +336,14 @@ def test_an_export_split_over_two_files_gives_the_same_customers(tmp_path, small
     assert parts.transactions["customer_id"].dtype == "str"  # ids from both files as text, then unified
     pd.testing.assert_frame_equal(parts.segments.sort_index(), whole.segments.sort_index(), check_like=True)
     assert parts.overview["customers"] == whole.overview["customers"]
+
+
+def test_compass_waterfall_shows_the_store_furthest_behind_its_target(demo_report):
+    import base64
+    import re
+
+    table = demo_report.analysis.compass["table"]
+    furthest = table.sort_values("attainment").iloc[0]["store_id"]
+    page = (demo_report.folder / "report.html").read_text(encoding="utf-8")
+    (svg,) = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", page)
+    assert f"{furthest} · {demo_report.analysis.compass['period']}" in base64.b64decode(svg).decode("utf-8")

@@ -153,3 +153,31 @@ def test_checklist_covers_machines_offline_and_failures():
     for needle in ("python3 kit.py lab", "python3 kit.py test", "python3 kit.py offline", "--offline",
                    "opskit check-env", "spare machine", "Pair up", "Voilà", "opskit reset", "opskit progress"):
         assert needle in text, needle
+
+
+def _headings(stem_prefix: str) -> list[str]:
+    import json
+
+    (path,) = sorted((COURSE / "solutions").glob(f"{stem_prefix}-*.ipynb"))
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [line.lstrip("#").strip() for cell in cells if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines() if line.startswith("#")]
+
+
+def test_seed_map_names_real_notebook_sections():
+    # Every quoted section in the map ("NN: "Heading", …") is a heading of that notebook ("…" stands for any text).
+    table = [line for line in read("seed-map.md").splitlines() if line.startswith("| ") and "**" in line]
+    assert len(table) == 9, "nine seed topics"
+    checked = 0
+    for line in table:
+        sections = line.split("|")[3]
+        for part in sections.split(";"):
+            found = re.match(r'\s*(\d\d):(.*)', part)
+            if not found:
+                continue
+            headings = _headings(found[1])
+            for quoted in re.findall(r'"([^"]+)"', found[2]):
+                pattern = ".*".join(re.escape(piece.strip()) for piece in quoted.split("…"))
+                assert any(re.search(pattern, h) for h in headings), f"{found[1]}: no section {quoted!r}"
+                checked += 1
+    assert checked >= 30

@@ -48,6 +48,7 @@ Examples
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -74,6 +75,8 @@ __all__ = [
     "campaign_outcomes",
     "campaign_uplift",
     "difference_ci",
+    "sample_size_per_group",
+    "minimum_detectable_uplift",
     "lifecycle_kpis",
     "stage_label",
 ]
@@ -238,6 +241,18 @@ class _Purchases:
     first_day: pd.Timestamp
 
 
+def _pair_key(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``first * base + second`` as one exact int64 key when both are non-negative integers (else None)."""
+    if not (np.issubdtype(first.dtype, np.integer) and np.issubdtype(second.dtype, np.integer)) or not len(first):
+        return None
+    if first.min() < 0 or second.min() < 0:
+        return None
+    base = int(second.max()) + 1
+    if (int(first.max()) + 1) * base >= 2**62:
+        return None
+    return first.astype("int64") * base + second.astype("int64"), base
+
+
 def _purchases(transactions: pd.DataFrame, customer_col: str, order_col: str, time_col: str,
                kind_col: str, amount_col: str | None) -> _Purchases:
     if not isinstance(transactions, pd.DataFrame):
@@ -288,9 +303,17 @@ def _purchases(transactions: pd.DataFrame, customer_col: str, order_col: str, ti
         "amount": (tx[amount_col].astype("float64").to_numpy()[sale] if amount_col else np.zeros(int(sale.sum()))),
     })
     # One row per order (a checkout is one purchase even if it were split over rows).
-    frame = (frame.groupby(["customer", "order"], sort=False, as_index=False)
-             .agg(day=("day", "min"), amount=("amount", "sum"))
-             .sort_values(["customer", "day", "order"], ignore_index=True))
+    pair = _pair_key(frame["customer"].to_numpy(), frame["order"].to_numpy())
+    if pair is not None:  # integer keys (the report's): one int64 key groups far faster than two columns
+        key, base = pair
+        grouped = frame[["day", "amount"]].groupby(key, sort=False).agg(day=("day", "min"), amount=("amount", "sum"))
+        index = grouped.index.to_numpy()
+        frame = pd.DataFrame({"customer": (index // base).astype(frame["customer"].dtype), "order": index % base,
+                              "day": grouped["day"].to_numpy(), "amount": grouped["amount"].to_numpy()})
+    else:
+        frame = frame.groupby(["customer", "order"], sort=False, as_index=False).agg(day=("day", "min"),
+                                                                                   amount=("amount", "sum"))
+    frame = frame.sort_values(["customer", "day", "order"], ignore_index=True)
     if frame.empty:
         raise _error(f"{len(tx)} 行中没有会员的购买记录", f"none of the {len(tx)} rows is a purchase by a member")
     return _Purchases(frame, len(tx), int(walk_in.sum()), int((~is_sale & ~walk_in).sum()), frame["day"].min())
@@ -1148,6 +1171,92 @@ def campaign_uplift(
         out[col] = out[col].astype("int64")
     out.attrs.update(level=level, method=method)
     return out
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A/B test sample size
+# --------------------------------------------------------------------------------------------------------------------
+def _check_rate(value: float, name: str) -> float:
+    value = float(value)
+    if not 0 < value < 1:
+        raise _error(f"{name} 必须在 0 和 1 之间 (不含), 得到 {value}", f"{name} must be between 0 and 1 (exclusive), "
+                                                                     f"got {value}")
+    return value
+
+
+def sample_size_per_group(baseline: float, uplift: float, *, alpha: float = 0.05, power: float = 0.8,
+                          ratio: float = 1.0, two_sided: bool = True) -> tuple[int, int]:
+    """Members needed in the control and treatment groups to detect an ``uplift`` in a rate (e.g. repurchase).
+
+    The normal-approximation test of two proportions (Fleiss, without continuity correction): with p1 = baseline,
+    p2 = baseline + uplift, k = treatment / control, p̄ = (p1 + k·p2) / (1 + k) and z-values for α (halved when
+    two-sided) and power,
+
+        n_control = [z_α·√(p̄(1−p̄)(1 + 1/k)) + z_β·√(p1(1−p1) + p2(1−p2)/k)]² / uplift²,  n_treatment = k·n_control,
+
+    each rounded up. A holdout is usually the *smaller* group: ``ratio=9`` means 9 treated for every control member.
+
+    Parameters
+    ----------
+    baseline : float
+        The rate without the action (the control group's expected repurchase rate), 0 < baseline < 1.
+    uplift : float
+        The smallest difference worth detecting, in absolute terms (0.03 = 3 percentage points); may be negative.
+    alpha : float
+        False-alarm rate (5 %). power : float, the chance to detect a true uplift of that size (80 %).
+    ratio : float
+        Treatment members per control member (k).
+    two_sided : bool
+        Two-sided test (default): an action can also hurt.
+
+    Returns
+    -------
+    (n_control, n_treatment)
+
+    Examples
+    --------
+    >>> sample_size_per_group(0.10, 0.03)
+    (1774, 1774)
+    >>> sample_size_per_group(0.10, 0.03, ratio=4)
+    (1138, 4552)
+    """
+    p1 = _check_rate(baseline, "baseline")
+    p2 = _check_rate(p1 + float(uplift), "baseline + uplift")
+    if uplift == 0:
+        raise _error("uplift 不能为 0: 无法检测没有差异的效果", "uplift cannot be 0: no test detects a zero difference")
+    _check_rate(alpha, "alpha")
+    _check_rate(power, "power")
+    if not (math.isfinite(ratio) and ratio > 0):
+        raise _error(f"ratio 必须 > 0, 得到 {ratio}", f"ratio must be > 0, got {ratio}")
+    z_alpha = NormalDist().inv_cdf(1 - alpha / 2 if two_sided else 1 - alpha)
+    z_beta = NormalDist().inv_cdf(power)
+    pooled = (p1 + ratio * p2) / (1 + ratio)
+    spread = z_alpha * math.sqrt(pooled * (1 - pooled) * (1 + 1 / ratio)) + z_beta * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2) / ratio)
+    n_control = math.ceil(spread ** 2 / float(uplift) ** 2 - 1e-9)
+    return n_control, math.ceil(ratio * n_control - 1e-9)
+
+
+def minimum_detectable_uplift(baseline: float, n_control: int, n_treatment: int, *, alpha: float = 0.05,
+                              power: float = 0.8) -> float:
+    """The smallest positive uplift a test with these group sizes detects with the given power (bisection).
+
+    >>> round(minimum_detectable_uplift(0.10, 1774, 1774), 3)
+    0.03
+    """
+    if n_control < 1 or n_treatment < 1:
+        raise _error("两组都至少需要 1 人", "both groups need at least 1 member")
+    ratio = n_treatment / n_control
+    low, high = 1e-6, 1 - baseline - 1e-9
+    if sample_size_per_group(baseline, high, alpha=alpha, power=power, ratio=ratio)[0] > n_control:
+        return math.nan
+    for _ in range(60):
+        mid = (low + high) / 2
+        if sample_size_per_group(baseline, mid, alpha=alpha, power=power, ratio=ratio)[0] > n_control:
+            low = mid
+        else:
+            high = mid
+    return high
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ Steps (each a pure function; :func:`run_method` chains them):
    footfall is given.
 3. **Findings**: a handful of plain sentences (zh/en) a store manager can act on.
 
-Also here: :func:`sample_size_per_group`, the sample size of an A/B test on a repurchase rate (used in the capstone).
+The A/B sample size for a campaign (:func:`sample_size_per_group`) lives with the A/B measurement of lesson 4, in
+:mod:`opskit.lifecycle`; it is re-exported here for the capstone.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from opskit import schema
 from opskit.i18n import Text
+from opskit.lifecycle import minimum_detectable_uplift, sample_size_per_group
 
 __all__ = [
     "Analysis",
@@ -57,92 +58,6 @@ def _error(zh: str, en: str) -> ValueError:
 
 def _quiet(_: str) -> None:
     return None
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# A/B test sample size
-# --------------------------------------------------------------------------------------------------------------------
-def _check_rate(value: float, name: str) -> float:
-    value = float(value)
-    if not 0 < value < 1:
-        raise _error(f"{name} 必须在 0 和 1 之间 (不含), 得到 {value}", f"{name} must be between 0 and 1 (exclusive), "
-                                                                     f"got {value}")
-    return value
-
-
-def sample_size_per_group(baseline: float, uplift: float, *, alpha: float = 0.05, power: float = 0.8,
-                          ratio: float = 1.0, two_sided: bool = True) -> tuple[int, int]:
-    """Members needed in the control and treatment groups to detect an ``uplift`` in a rate (e.g. repurchase).
-
-    The normal-approximation test of two proportions (Fleiss, without continuity correction): with p1 = baseline,
-    p2 = baseline + uplift, k = treatment / control, p̄ = (p1 + k·p2) / (1 + k) and z-values for α (halved when
-    two-sided) and power,
-
-        n_control = [z_α·√(p̄(1−p̄)(1 + 1/k)) + z_β·√(p1(1−p1) + p2(1−p2)/k)]² / uplift²,  n_treatment = k·n_control,
-
-    each rounded up. A holdout is usually the *smaller* group: ``ratio=9`` means 9 treated for every control member.
-
-    Parameters
-    ----------
-    baseline : float
-        The rate without the action (the control group's expected repurchase rate), 0 < baseline < 1.
-    uplift : float
-        The smallest difference worth detecting, in absolute terms (0.03 = 3 percentage points); may be negative.
-    alpha : float
-        False-alarm rate (5 %). power : float, the chance to detect a true uplift of that size (80 %).
-    ratio : float
-        Treatment members per control member (k).
-    two_sided : bool
-        Two-sided test (default): an action can also hurt.
-
-    Returns
-    -------
-    (n_control, n_treatment)
-
-    Examples
-    --------
-    >>> sample_size_per_group(0.10, 0.03)
-    (1774, 1774)
-    >>> sample_size_per_group(0.10, 0.03, ratio=4)
-    (1138, 4552)
-    """
-    p1 = _check_rate(baseline, "baseline")
-    p2 = _check_rate(p1 + float(uplift), "baseline + uplift")
-    if uplift == 0:
-        raise _error("uplift 不能为 0: 无法检测没有差异的效果", "uplift cannot be 0: no test detects a zero difference")
-    _check_rate(alpha, "alpha")
-    _check_rate(power, "power")
-    if not (math.isfinite(ratio) and ratio > 0):
-        raise _error(f"ratio 必须 > 0, 得到 {ratio}", f"ratio must be > 0, got {ratio}")
-    z_alpha = NormalDist().inv_cdf(1 - alpha / 2 if two_sided else 1 - alpha)
-    z_beta = NormalDist().inv_cdf(power)
-    pooled = (p1 + ratio * p2) / (1 + ratio)
-    spread = z_alpha * math.sqrt(pooled * (1 - pooled) * (1 + 1 / ratio)) + z_beta * math.sqrt(
-        p1 * (1 - p1) + p2 * (1 - p2) / ratio)
-    n_control = math.ceil(spread ** 2 / float(uplift) ** 2 - 1e-9)
-    return n_control, math.ceil(ratio * n_control - 1e-9)
-
-
-def minimum_detectable_uplift(baseline: float, n_control: int, n_treatment: int, *, alpha: float = 0.05,
-                              power: float = 0.8) -> float:
-    """The smallest positive uplift a test with these group sizes detects with the given power (bisection).
-
-    >>> round(minimum_detectable_uplift(0.10, 1774, 1774), 3)
-    0.03
-    """
-    if n_control < 1 or n_treatment < 1:
-        raise _error("两组都至少需要 1 人", "both groups need at least 1 member")
-    ratio = n_treatment / n_control
-    low, high = 1e-6, 1 - baseline - 1e-9
-    if sample_size_per_group(baseline, high, alpha=alpha, power=power, ratio=ratio)[0] > n_control:
-        return math.nan
-    for _ in range(60):
-        mid = (low + high) / 2
-        if sample_size_per_group(baseline, mid, alpha=alpha, power=power, ratio=ratio)[0] > n_control:
-            low = mid
-        else:
-            high = mid
-    return high
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -828,23 +743,30 @@ def run_method(inputs: Inputs, *, as_of: object = None, progress: Progress = _qu
 
 
 def _overview(tx: pd.DataFrame, day: pd.Timestamp) -> dict:
-    sales = tx[tx[schema.KIND] == schema.SALE]
-    returns = tx[tx[schema.KIND] == schema.RETURN]
-    member = (sales["customer_key"] >= 0) if "customer_key" in sales else sales[schema.CUSTOMER_ID].notna()
-    gross = float(sales[schema.AMOUNT].sum())
+    # Column by column with masks: a filtered copy of a 10M-row frame costs seconds.
+    is_sale = (tx[schema.KIND] == schema.SALE).to_numpy()
+    is_return = (tx[schema.KIND] == schema.RETURN).to_numpy()
+    amount = tx[schema.AMOUNT].to_numpy()
+    if "customer_key" in tx:
+        customer = tx["customer_key"].to_numpy()
+        member = customer >= 0
+    else:
+        customer = tx[schema.CUSTOMER_ID].to_numpy()
+        member = tx[schema.CUSTOMER_ID].notna().to_numpy()
+    sale_times = tx[schema.ORDER_TIME].to_numpy()[is_sale]
+    gross = float(amount[is_sale].sum())
     return {
-        "first_day": sales[schema.ORDER_TIME].min().normalize(),
-        "last_day": sales[schema.ORDER_TIME].max().normalize(),
+        "first_day": pd.Timestamp(sale_times.min()).normalize(),
+        "last_day": pd.Timestamp(sale_times.max()).normalize(),
         "as_of": day,
         "stores": int(tx[schema.STORE_ID].nunique()),
         "rows": int(len(tx)),
-        "sale_rows": int(len(sales)),
-        "return_rows": int(len(returns)),
+        "sale_rows": int(is_sale.sum()),
+        "return_rows": int(is_return.sum()),
         "sales": gross,
-        "returns": float(-returns[schema.AMOUNT].sum()),
-        "member_share": float(sales.loc[member, schema.AMOUNT].sum() / gross) if gross else math.nan,
-        "customers": int(pd.unique(sales.loc[member, "customer_key" if "customer_key" in sales
-                                             else schema.CUSTOMER_ID]).size),
+        "returns": float(-amount[is_return].sum()),
+        "member_share": float(amount[is_sale & member].sum() / gross) if gross else math.nan,
+        "customers": int(pd.unique(customer[is_sale & member]).size),
     }
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from opskit import schema
 from opskit.i18n import Text, label
+from opskit.lifecycle import STAGES
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
 
@@ -229,6 +230,7 @@ def render_html(analysis, report, *, source: str) -> str:
                             ("due_date", Text("到期日", "due date"), "date"),
                             ("status", Text("状态", "status"), "")], limit=25)
     act = analysis.activation.reset_index()
+    act["stage"] = act["stage"].map({code: str(text) for code, text in STAGES.items()})
     activation = _table(act, [(act.columns[0], Text("会员号", "customer id"), ""),
                               ("stage", Text("阶段", "stage"), ""),
                               ("days_since_last", Text("未购天数", "days since last"), "int"),
@@ -257,7 +259,9 @@ def render_html(analysis, report, *, source: str) -> str:
         if not ranked.empty:
             from opskit.plots.compass import waterfall_svg
 
-            store = ranked.sort_values("sales").iloc[0]
+            # The store furthest behind: lowest attainment of its target, or without targets the lowest sales.
+            order = "attainment" if ranked["attainment"].notna().any() else "sales"
+            store = ranked.sort_values([order, "store_id"]).iloc[0]
             kind = c["table"].set_index("store_id").loc[store["store_id"], "benchmark"]
             try:
                 svg = waterfall_svg(c["cube"].attribution(store["store_id"], c["period"], kind),
@@ -274,10 +278,9 @@ def render_html(analysis, report, *, source: str) -> str:
     params = analysis.clv_params.get("bgnbd", {})
     context = {
         "title": str(Text("客户运营报告", "Customer operations report")),
-        "subtitle": str(Text(f"数据: {source} · 截止日 {o['as_of']:%Y-%m-%d} · 数据期 {o['first_day']:%Y-%m-%d} 至 "
-                             f"{o['last_day']:%Y-%m-%d}",
-                             f"data: {source} · as of {o['as_of']:%Y-%m-%d} · data from {o['first_day']:%Y-%m-%d} "
-                             f"to {o['last_day']:%Y-%m-%d}")),
+        "subtitle": f"{label('数据', 'data')}: {source} · " + str(Text(
+            f"截止日 {o['as_of']:%Y-%m-%d} · 数据期 {o['first_day']:%Y-%m-%d} 至 {o['last_day']:%Y-%m-%d}",
+            f"as of {o['as_of']:%Y-%m-%d} · data from {o['first_day']:%Y-%m-%d} to {o['last_day']:%Y-%m-%d}")),
         "cards": [
             {"label": label("销售额 (含退货前)", "sales (before returns)"), "value": f"¥{o['sales']:,.0f}"},
             {"label": label("退货", "returns"), "value": f"¥{o['returns']:,.0f}"},
