@@ -128,3 +128,22 @@ def run_all_cells(page, timeout_ms: int = 240_000) -> None:
              ![...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')].some(p => p.textContent.includes('*'))""",
         timeout=timeout_ms,
     )
+
+
+def wait_for_output(page, text: str, timeout_ms: int = 120_000) -> None:
+    """Wait until some cell output contains ``text`` (its textContent: JupyterLab 4 leaves off-screen cells unpainted,
+    so visibility and innerText are no guide). On timeout, fail with what the outputs do say, and a screenshot."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "(text) => [...document.querySelectorAll('.jp-OutputArea-output')].some(o => o.textContent.includes(text))",
+            arg=text, timeout=timeout_ms,
+        )
+    except PlaywrightTimeout:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "timeout.png"))
+        said = [t.strip()[:200] for t in page.locator(".jp-OutputArea-output").all_text_contents() if t.strip()]
+        busy = page.locator(".jp-Notebook .jp-InputPrompt", has_text="*").count()
+        raise AssertionError(f"no output contains {text!r} after {timeout_ms / 1000:.0f} s; {busy} cell(s) still "
+                             f"running; the outputs say: {said[-8:]}") from None

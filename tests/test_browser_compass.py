@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from browser import ARTIFACTS, REPO, chromium_page, jupyter_server, run_all_cells
+from browser import ARTIFACTS, REPO, chromium_page, jupyter_server, run_all_cells, wait_for_output
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,14 +34,15 @@ def _wait_for_change(page, selector: str, before: str, timeout: int = 90_000) ->
 def _drive_compass(page, root: str) -> dict:
     """Change the store and a slider inside ``root`` (the app's DOM); return the texts before and after."""
     weak_sel, proj_sel = f"{root} .opskit-weak", f"{root} .opskit-projected"
-    page.locator(weak_sel).first.wait_for(timeout=120_000)
-    page.locator(proj_sel).first.wait_for(timeout=90_000)
+    page.locator(weak_sel).first.wait_for(state="attached", timeout=120_000)
+    page.locator(proj_sel).first.wait_for(state="attached", timeout=90_000)
     weak_before, proj_before = _text(page, weak_sel), _text(page, proj_sel)
     store = page.locator(f"{root} .widget-dropdown select").first
     option = store.locator("option", has_text=OTHER_STORE).first.text_content().strip()
     store.select_option(label=option)
     weak_after = _wait_for_change(page, weak_sel, weak_before)
-    proj_mid = _text(page, proj_sel)
+    # Each HTML widget syncs on its own: the projection may arrive after the weak point.
+    proj_mid = _wait_for_change(page, proj_sel, proj_before)
     # What-if: focus the first factor slider's handle and press → five times (+1 % each).
     handle = page.locator(f"{root} .widget-slider .noUi-handle").first
     handle.focus()
@@ -60,9 +61,8 @@ def test_compass_notebook_in_jupyterlab(tmp_path):
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         run_all_cells(page)
-        output = page.locator(".jp-OutputArea-output")
-        output.filter(has_text="Lesson 05 exercises loaded").first.wait_for(timeout=120_000)
-        output.filter(has_text="not attempted").first.wait_for(timeout=90_000)
+        wait_for_output(page, "Lesson 05 exercises loaded")
+        wait_for_output(page, "not attempted", 90_000)
         page.locator(".opskit-compass").first.scroll_into_view_if_needed()
         seen = _drive_compass(page, ".opskit-compass")
         ARTIFACTS.mkdir(exist_ok=True)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from browser import ARTIFACTS, REPO, chromium_page, jupyter_server, run_all_cells
+from browser import ARTIFACTS, REPO, chromium_page, jupyter_server, run_all_cells, wait_for_output
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,11 +20,10 @@ def test_welcome_notebook_runs_in_jupyterlab(tmp_path):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         run_all_cells(page)
         # The environment check passed, and the learner's exercise says "not attempted" (the copy is stubbed).
-        output = page.locator(".jp-OutputArea-output")
-        output.filter(has_text="All checks passed: ready to start!").first.wait_for(timeout=120_000)
-        output.filter(has_text="Lesson 00 exercises loaded").first.wait_for(timeout=30_000)
-        output.filter(has_text="not attempted").first.wait_for(timeout=30_000)
-        page.locator(".jp-OutputArea-output img").first.wait_for(timeout=60_000)  # the data-tour chart
+        wait_for_output(page, "All checks passed: ready to start!")
+        wait_for_output(page, "Lesson 00 exercises loaded", 30_000)
+        wait_for_output(page, "not attempted", 30_000)
+        page.locator(".jp-OutputArea-output img").first.wait_for(state="attached", timeout=60_000)  # data-tour chart
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         tracebacks = [text for text in errors.all_text_contents() if "Traceback" in text or "Error" in text]
         ARTIFACTS.mkdir(exist_ok=True)

@@ -24,6 +24,7 @@ __all__ = [
     "BoundProblem",
     "CheckResult",
     "Examples",
+    "LazySetup",
     "Mistake",
     "Problem",
     "Status",
@@ -31,6 +32,28 @@ __all__ = [
     "contains_placeholder",
     "scoreboard",
 ]
+
+
+class LazySetup(Mapping):
+    """A lesson's ``SETUP`` whose values are built on first access, by ``build()`` (cache it: ``lru_cache``).
+
+    For lessons whose setup takes seconds (a compass cube, a whole analysis): importing the lesson stays instant, and
+    ``bind()`` and the checks see an ordinary mapping with the declared ``keys``.
+    """
+
+    def __init__(self, keys: Sequence[str], build: Callable[[], Mapping[str, Any]]):
+        self._keys, self._build = tuple(keys), build
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._build()[key]
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -19,38 +19,18 @@ regenerates the dataset. The free-text one-week action plan is not auto-checked:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
 
 from opskit.compass import ACTIONS, FACTORS, KPIS, compass_cube, prescriptions
 from opskit.exercises.compare import compare_numbers, describe, is_number
-from opskit.exercises.core import Attempt, Examples, Mistake, Problem, code
+from opskit.exercises.core import Attempt, Examples, LazySetup, Mistake, Problem, code
 from opskit.i18n import Text
 
 PERIOD, BOOST = "2025-05", 20
 
 
-class _Lazy(Mapping):
-    """A mapping built on first access (the course cube takes a few seconds: don't pay it at import)."""
-
-    def __init__(self, keys, build):
-        self._keys, self._build = tuple(keys), build
-
-    def _data(self) -> dict:
-        return self._build()
-
-    def __getitem__(self, key):
-        if key not in self._keys:
-            raise KeyError(key)
-        return self._data()[key]
-
-    def __iter__(self):
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +38,7 @@ def _setup() -> dict:
     return {"period": PERIOD, "boost": BOOST, "cube": compass_cube(), "prescriptions": prescriptions}
 
 
-SETUP = _Lazy(("period", "boost", "cube", "prescriptions"), _setup)
+SETUP = LazySetup(("period", "boost", "cube", "prescriptions"), _setup)
 
 
 def _cube(ns):
@@ -321,4 +301,4 @@ def _examples() -> dict:
     }
 
 
-EXAMPLES = _Lazy(tuple(f"q{i}" for i in range(1, len(PROBLEMS) + 1)), _examples)
+EXAMPLES = LazySetup(tuple(f"q{i}" for i in range(1, len(PROBLEMS) + 1)), _examples)

@@ -21,56 +21,34 @@ groups, actions, KPIs, test design) is free text, marked with the rubric in ``co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from opskit.exercises.compare import compare_numbers, is_number
-from opskit.exercises.core import Examples, Mistake, Problem, code
+from opskit.exercises.core import Examples, LazySetup, Mistake, Problem, code
 from opskit.i18n import Text
 
 STORE, AS_OF, T0, WINDOW, UPLIFT = "S03", "2025-06-30", "2025-05-31", 30, 0.05
 
 
-class _Lazy(Mapping):
-    """A mapping built on first access (the analysis takes a few seconds: don't pay it at import)."""
-
-    def __init__(self, keys, build):
-        self._keys, self._build = tuple(keys), build
-
-    def __getitem__(self, key):
-        if key not in self._keys:
-            raise KeyError(key)
-        return self._build()[key]
-
-    def __iter__(self):
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-
 @lru_cache(maxsize=1)
 def _setup() -> dict:
+    from opskit.lifecycle import minimum_detectable_uplift, reactivation_rate, sample_size_per_group
     from opskit.report import demo_inputs, run_method
-
-    from opskit.report import minimum_detectable_uplift, sample_size_per_group
 
     inputs = demo_inputs(STORE)
     ns = {"store": STORE, "as_of": AS_OF, "inputs": inputs, "analysis": run_method(inputs, as_of=AS_OF),
           "t0": pd.Timestamp(T0), "window": WINDOW, "uplift": UPLIFT, "pd": pd,
-          "sample_size_per_group": sample_size_per_group, "minimum_detectable_uplift": minimum_detectable_uplift}
-    from opskit.lifecycle import reactivation_rate
-
-    ns["reactivation_rate"] = reactivation_rate
+          "sample_size_per_group": sample_size_per_group, "minimum_detectable_uplift": minimum_detectable_uplift,
+          "reactivation_rate": reactivation_rate}
     return ns
 
 
 _KEYS = ("store", "as_of", "inputs", "analysis", "t0", "window", "uplift", "pd", "sample_size_per_group",
          "minimum_detectable_uplift", "reactivation_rate")
-SETUP = _Lazy(_KEYS, _setup)
+SETUP = LazySetup(_KEYS, _setup)
 
 
 _DEFAULTS = {"store": STORE, "as_of": AS_OF, "t0": pd.Timestamp(T0), "window": WINDOW, "uplift": UPLIFT}
@@ -107,7 +85,7 @@ def _baseline(ns) -> float:
 
 
 def _n(ns, **options) -> int:
-    from opskit.report import sample_size_per_group
+    from opskit.lifecycle import sample_size_per_group
 
     return sample_size_per_group(_baseline(ns), float(_get(ns, "uplift")), **options)[0]
 
@@ -117,7 +95,7 @@ def _sleeping(ns) -> int:
 
 
 def _mde(ns) -> float:
-    from opskit.report import minimum_detectable_uplift
+    from opskit.lifecycle import minimum_detectable_uplift
 
     half = _sleeping(ns) // 2
     return float(minimum_detectable_uplift(_baseline(ns), half, half))
@@ -221,7 +199,7 @@ class SampleSize(Problem):
 
 
 def _relative_n(ns) -> int:
-    from opskit.report import sample_size_per_group
+    from opskit.lifecycle import sample_size_per_group
 
     base = _baseline(ns)
     return sample_size_per_group(base, base * float(_get(ns, "uplift")))[0]
@@ -284,7 +262,7 @@ class DetectableUplift(Problem):
 
 
 def _whole_each(ns) -> float:
-    from opskit.report import minimum_detectable_uplift
+    from opskit.lifecycle import minimum_detectable_uplift
 
     n = _sleeping(ns)
     return float(minimum_detectable_uplift(_baseline(ns), n, n))
@@ -323,4 +301,4 @@ def _examples_data() -> dict:
     }
 
 
-EXAMPLES = _Lazy(tuple(f"q{i}" for i in range(1, len(PROBLEMS) + 1)), lambda: _examples_data())
+EXAMPLES = LazySetup(tuple(f"q{i}" for i in range(1, len(PROBLEMS) + 1)), lambda: _examples_data())
