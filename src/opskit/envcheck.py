@@ -91,6 +91,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("openpyxl", "openpyxl", minimum="3.1"),
     Requirement("voila", "voila", minimum="0.5"),
     Requirement("tqdm", "tqdm", minimum="4.66"),
+    Requirement("jinja2", "jinja2", minimum="3.1"),
 )
 
 
