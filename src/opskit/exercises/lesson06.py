@@ -301,4 +301,4 @@ def _examples_data() -> dict:
     }
 
 
-EXAMPLES = LazySetup(tuple(f"q{i}" for i in range(1, len(PROBLEMS) + 1)), lambda: _examples_data())
+EXAMPLES = LazySetup(tuple(f"q{i}" for i in range(1, len(PROBLEMS) + 1)), _examples_data)

@@ -190,9 +190,8 @@ def validate_transactions(frame: pd.DataFrame, source: str, *, as_of: object = N
     first_row : int
         Spreadsheet row number of the frame's first row (2: the header is row 1).
     keys : bool
-        Also return an integer ``customer_key`` column (−1 for walk-ins), ``customer_id`` as a categorical whose
-        codes are these keys, and ``order_id`` as plain Python strings (``object``): the report's methods group on
-        integers, and no column of millions of strings is built.
+        Return ``customer_id`` as a categorical (its codes are the report's integer customer keys, −1 for walk-ins)
+        and ``order_id`` as plain Python strings (``object``): no column of millions of strings is built.
     raw_times : Series, optional
         The original text of ``order_time`` where the frame holds NaT (for the quarantine's ``value``).
 
@@ -309,7 +308,6 @@ def validate_transactions(frame: pd.DataFrame, source: str, *, as_of: object = N
         schema.KIND: pd.Categorical.from_codes(kind[take], categories=[schema.SALE, schema.RETURN]),
         schema.UNITS: units_v[take].astype("int64"),
         schema.AMOUNT: amount_v[take],
-        **({"customer_key": customer_codes[take]} if keys else {}),
     }, copy=False)
 
     not_kept = np.flatnonzero(~kept)
@@ -463,7 +461,7 @@ def load_exports(exports: Iterable[str | Path | ExportSpec], *, as_of: object = 
         transactions = frames[0]
     else:
         stores = sorted({str(s) for f in frames for s in f[schema.STORE_ID].dropna().unique()})
-        frames = [f.drop(columns=["customer_key"], errors="ignore").assign(**{
+        frames = [f.assign(**{
             schema.STORE_ID: pd.Categorical(f[schema.STORE_ID].astype("str"), categories=stores),
             schema.ORDER_ID: _as_text(f[schema.ORDER_ID]), schema.CUSTOMER_ID: _as_text(f[schema.CUSTOMER_ID])})
             for f in frames]
@@ -491,8 +489,7 @@ def check_usable(transactions: pd.DataFrame, source: str) -> None:
     if not sales.any():
         raise _error(f"{source}: 只有退货, 没有销售; 无法分析顾客",
                      f"{source}: only returns, no sales: there are no purchases to analyse")
-    member = (transactions["customer_key"] >= 0) if "customer_key" in transactions else \
-        transactions[schema.CUSTOMER_ID].notna()
+    member = transactions[schema.CUSTOMER_ID].notna()
     if not (sales & member).any():
         raise _error(f"{source}: 没有会员的销售 (所有销售都没有会员号); 无法分层",
                      f"{source}: no member sales (no sale has a customer id): nobody to tier")
@@ -564,6 +561,7 @@ class _Keys:
     customer_ids: np.ndarray
     order_ids: np.ndarray
     members: pd.DataFrame | None
+    row_customer_key: np.ndarray  # per row of the transactions, walk-ins −1
     notes: list = field(default_factory=list)
 
 
@@ -625,7 +623,8 @@ def _keyed(transactions: pd.DataFrame, members: pd.DataFrame | None) -> _Keys:
         customer_ids = np.concatenate([customer_ids, members[schema.CUSTOMER_ID].astype("str").to_numpy(
             dtype=object)[new]])
         keyed_members = members.assign(customer_key=key)
-    return _Keys(members_tx, customer_ids, order_ids, keyed_members, [n for n in (note, note_orphans) if n])
+    return _Keys(members_tx, customer_ids, order_ids, keyed_members, customer_key,
+                 [n for n in (note, note_orphans) if n])
 
 
 def _by_id(frame: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
@@ -662,8 +661,10 @@ def run_method(inputs: Inputs, *, as_of: object = None, progress: Progress = _qu
                      f"as-of date {day:%Y-%m-%d} is before the first member sale ({first_member_day:%Y-%m-%d})")
     end = day + pd.Timedelta(days=1)
     in_scope = tx[schema.ORDER_TIME] < end
-    scoped = tx if bool(in_scope.all()) else tx[in_scope]
-    overview = _overview(scoped, day)
+    everything = bool(in_scope.all())
+    scoped = tx if everything else tx[in_scope]
+    overview = _overview(scoped, keys.row_customer_key if everything else keys.row_customer_key[in_scope.to_numpy()],
+                         day)
     ids = {"customer_col": "customer_key", "order_col": "order_key"}
 
     progress(str(Text("RFM 分层", "RFM tiering")))
@@ -742,17 +743,13 @@ def run_method(inputs: Inputs, *, as_of: object = None, progress: Progress = _qu
     return analysis
 
 
-def _overview(tx: pd.DataFrame, day: pd.Timestamp) -> dict:
+def _overview(tx: pd.DataFrame, customer: np.ndarray, day: pd.Timestamp) -> dict:
+    """Totals of the whole export; ``customer`` holds each row's customer key (−1: walk-in)."""
     # Column by column with masks: a filtered copy of a 10M-row frame costs seconds.
     is_sale = (tx[schema.KIND] == schema.SALE).to_numpy()
     is_return = (tx[schema.KIND] == schema.RETURN).to_numpy()
     amount = tx[schema.AMOUNT].to_numpy()
-    if "customer_key" in tx:
-        customer = tx["customer_key"].to_numpy()
-        member = customer >= 0
-    else:
-        customer = tx[schema.CUSTOMER_ID].to_numpy()
-        member = tx[schema.CUSTOMER_ID].notna().to_numpy()
+    member = customer >= 0
     sale_times = tx[schema.ORDER_TIME].to_numpy()[is_sale]
     gross = float(amount[is_sale].sum())
     return {
